@@ -1,0 +1,82 @@
+/**
+ * The table of pipec's own diagnostics. One entry per code: a name, the
+ * message template ({placeholders} filled from arguments), a hint and a short
+ * explanation with an example (`pipec explain` and docs/diagnostics.md read it).
+ * Codes are sorted; PC1xxx are errors, PC2xxx warnings.
+ */
+
+/** One diagnostic's definition. */
+export interface DiagnosticDefinition {
+  code: `PC${number}`;
+  name: string;
+  message: string;
+  hint: string;
+  explanation: string;
+}
+
+/** All definitions, keyed by a camelCase name used by the factory functions. */
+export const DIAGNOSTIC_TABLE = {
+  capturedMutableState: {
+    code: 'PC1001', name: 'captured_mutable_state',
+    message: "The {operator} function {access} '{variable}', a {declaration} declared outside it.",
+    hint: "Each worker would get its own copy, and it is not checkpointed. Keep per-key data in keyed state (ctx.state.value(...)) inside keyBy(...).process(...), or make '{variable}' a const that is never changed.",
+    explanation: 'Operator functions run in many worker processes and are replayed after a failure. A variable they share with the code around them is neither shared between workers nor restored from a checkpoint, so results would differ per worker and after recovery.\n\n    let seen = 0;\n    stream.map((x) => ({ ...x, n: ++seen }));   // PC1001',
+  },
+  nonDeterministicCall: {
+    code: 'PC1002', name: 'non_deterministic_call',
+    message: "{call} in a {operator} function gives a different result when the function is replayed after a failure.",
+    hint: 'Derive values from the record (for time, use ctx.timestamp or assignTimestamps), or produce them in a generator(...) source, whose output is recorded. Add `// pipec-ignore PC1002` on the line above if this is intended.',
+    explanation: 'After a failure pipec replays input from the last checkpoint. Operators must compute the same output from the same input, or the replayed output differs from what was already written.\n\n    stream.map((x) => ({ ...x, id: Math.random() }));   // PC1002',
+  },
+  eventTimeWithoutTimestamps: {
+    code: 'PC1003', name: 'event_time_without_timestamps',
+    message: 'This {assigner} window uses event time, but its input stream has no timestamps.',
+    hint: "Call .assignTimestamps((r) => r.ts, { maxOutOfOrderness: '2s' }) before keyBy, or use processing time: windows.{assigner}({ ..., time: 'processing' }).",
+    explanation: 'Event-time windows fire when the watermark passes their end. Without assignTimestamps there are no timestamps and no watermarks, so the window would never fire (Flink finds this at run time).\n\n    stream.keyBy((r) => r.user).window(windows.tumbling({ size: \'1m\' }))   // PC1003',
+  },
+  invalidKeyType: {
+    code: 'PC1004', name: 'invalid_key_type',
+    message: "The key function returns '{type}'; keys must be a string, a number or a bigint.",
+    hint: "Return a primitive key, for example a string built from the fields: (r) => r.user + ':' + r.region.",
+    explanation: 'Keys are hashed to choose a partition and compared to find keyed state. Objects have no stable hash and compare by identity, so equal-looking keys would land on different workers.\n\n    stream.keyBy((r) => ({ user: r.user }))   // PC1004',
+  },
+  asyncFunction: {
+    code: 'PC1005', name: 'async_function',
+    message: 'The {operator} function is asynchronous; operator functions must return their result synchronously.',
+    hint: 'Remove async and return the value itself. To enrich records from a database or service, use a connector or a lookup table loaded in open().',
+    explanation: 'A fused chain calls every function inline for each record. A Promise would be passed downstream as the record itself.\n\n    stream.map(async (x) => lookup(x))   // PC1005',
+  },
+  noPipelineExport: {
+    code: 'PC1006', name: 'no_pipeline_export',
+    message: 'The file does not export a pipeline as its default export.',
+    hint: "End the file with: export default pipeline('my-job', (p) => p.source(...).sink(...));",
+    explanation: 'pipec builds the value of the default export, which must come from pipeline(...) in the pipec package.',
+  },
+  buildFunctionThrew: {
+    code: 'PC1007', name: 'build_function_threw',
+    message: 'Planning the pipeline failed: {error}',
+    hint: 'Fix the error at this line; the build function runs once at build time and once in every worker when it starts.',
+    explanation: 'pipec runs the function passed to pipeline(...) to learn the graph. It must not throw.',
+  },
+  sessionWindowNeedsMerge: {
+    code: 'PC1008', name: 'session_window_needs_merge',
+    message: 'This aggregate function has no merge(a, b) method, which session windows need.',
+    hint: 'Add merge(a, b) that combines two accumulators, or use one of the agg.* functions.',
+    explanation: 'Session windows merge when an element bridges two of them, so their accumulators must merge too.',
+  },
+  notSupportedYet: {
+    code: 'PC1900', name: 'not_supported_yet',
+    message: '{feature} is not supported by this version of pipec yet.',
+    hint: '{hint}',
+    explanation: 'The DSL declares the whole surface so pipelines type-check, but the runtime of some features comes in later releases. pipec refuses to build a pipeline it cannot run rather than run it wrongly.',
+  },
+  streamWithoutSink: {
+    code: 'PC2001', name: 'stream_without_sink',
+    message: 'The result of this {operator} is never used: it has no sink and no downstream operator.',
+    hint: 'Add .sink(...) (for example .sink(print())), or remove the operator.',
+    explanation: 'An operator whose output goes nowhere does work that nobody sees.',
+  },
+} as const satisfies Record<string, DiagnosticDefinition>;
+
+/** The camelCase names of the diagnostics. */
+export type DiagnosticName = keyof typeof DIAGNOSTIC_TABLE;

@@ -1,0 +1,49 @@
+/**
+ * esbuild plugins shared by the plan and bundle phases: `pipec` imports resolve
+ * to this compiler's own DSL and runtime (so a bundle always matches the
+ * compiler that generated it), files come through the Host, and generated
+ * modules are served from memory.
+ */
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
+import { pipecModule, type Host } from '../host.ts';
+
+/** Resolves `pipec` and `pipec/...` to this compiler's copy. */
+export function pipecResolver(): Plugin {
+  return {
+    name: 'pipec-resolver',
+    setup(build) {
+      build.onResolve({ filter: /^pipec(\/.*)?$/ }, (args) => {
+        const file = pipecModule(args.path, 'code');
+        return file ? { path: file } : undefined;
+      });
+    },
+  };
+}
+
+/** Loads the user's files through the Host (in-memory in tests) and serves `virtual` modules by absolute path. */
+export function hostLoader(host: Host, virtual: Map<string, string> = new Map()): Plugin {
+  return {
+    name: 'pipec-host',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (virtual.has(args.path)) return { path: args.path };
+        if (!args.path.startsWith('.') || !args.resolveDir) return undefined;
+        // Resolve relative imports ourselves: importers may be virtual (no folder on disk) and files may exist only in the Host.
+        const base = path.resolve(args.resolveDir, args.path);
+        for (const candidate of [base, `${base}.ts`, `${base}.js`, path.join(base, 'index.ts'), path.join(base, 'index.js')]) {
+          if (virtual.has(candidate) || host.fileExists(candidate)) return { path: candidate };
+        }
+        return undefined;
+      });
+      build.onLoad({ filter: /\.(ts|mts|tsx|js|mjs)$/ }, (args) => {
+        const contents = virtual.get(args.path) ?? (args.path.startsWith(host.root + path.sep) && !args.path.includes(`${path.sep}node_modules${path.sep}`) ? host.readFile(args.path) : undefined);
+        if (contents === undefined) return undefined;
+        return { contents, loader: /\.m?js$/.test(args.path) ? 'js' : 'ts', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
+
+/** ESM bundles for Node need `require` for CommonJS packages that load built-ins. */
+export const REQUIRE_BANNER = "import { createRequire as __pipecCreateRequire } from 'node:module';\nconst require = __pipecCreateRequire(import.meta.url);";

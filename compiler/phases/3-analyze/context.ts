@@ -1,0 +1,31 @@
+/**
+ * What every analyze visitor gets: the checker, the plan, the AST call of the
+ * node being visited, and a way to report diagnostics and function plans.
+ */
+import type ts from 'typescript';
+import type { Diagnostic } from '../../diagnostics/index.ts';
+import type { Host } from '../../host.ts';
+import type { FunctionPlan } from '../../ir/analysis.ts';
+import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
+
+/** Shared state of one analyze run. */
+export interface AnalyzeContext {
+  host: Host;
+  program: ts.Program;
+  checker: ts.TypeChecker;
+  plan: LogicalPlan;
+  /** Cache for the "is this const object mutated somewhere" search. */
+  mutatedSymbols: Map<ts.Symbol, boolean>;
+  isUserFile(file: ts.SourceFile): boolean;
+  report(diagnostic: Diagnostic): void;
+  setFunction(plan: FunctionPlan): void;
+}
+
+/** One node being visited, with its DSL call in the user's code (null when it could not be found). */
+export interface VisitedNode {
+  node: LogicalNode;
+  call: ts.CallExpression | null;
+}
+
+/** A visitor for one kind of node. */
+export type Visitor = (visited: VisitedNode, ctx: AnalyzeContext) => void;

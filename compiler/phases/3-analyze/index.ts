@@ -1,0 +1,74 @@
+/**
+ * Phase 3, analyze: pipec's own checks on the user's code, and for every user
+ * function the decision to inline its body or call it by reference.
+ *
+ * In: LoadedProgram (AST + checker) and LogicalPlan. Out: Analysis.
+ */
+import path from 'node:path';
+import ts from 'typescript';
+import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
+import { locationAt, locationOfNode } from '../../diagnostics/location.ts';
+import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
+import type { LogicalPlan } from '../../ir/logical-plan.ts';
+import type { LoadedProgram } from '../1-load/index.ts';
+import type { AnalyzeContext } from './context.ts';
+import { visitors } from './visitors/index.ts';
+
+/** Index of call expressions by the 1-based line:column of the called method's name (what V8 reports for a call). */
+function callIndex(sourceFile: ts.SourceFile): Map<string, ts.CallExpression> {
+  const index = new Map<string, ts.CallExpression>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const nameNode = ts.isPropertyAccessExpression(callee) ? callee.name : callee;
+      const { line, character } = sourceFile.getLineAndCharacterOfPosition(nameNode.getStart(sourceFile));
+      index.set(`${line + 1}:${character + 1}`, node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return index;
+}
+
+/** Runs every visitor over the plan. */
+export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
+  const found: Diagnostic[] = [];
+  const functions: Record<number, FunctionPlan> = {};
+  const indexes = new Map<string, Map<string, ts.CallExpression>>();
+  const ctx: AnalyzeContext = {
+    host: loaded.host,
+    program: loaded.program,
+    checker: loaded.checker,
+    plan,
+    mutatedSymbols: new Map(),
+    isUserFile: (file) => !loaded.program.isSourceFileDefaultLibrary(file) && !file.fileName.includes('/node_modules/') && file.fileName.startsWith(loaded.host.root + path.sep),
+    report: (diagnostic) => found.push(diagnostic),
+    setFunction: (fp) => { functions[fp.nodeId] = fp; },
+  };
+  const callAt = (site: LogicalPlan['nodes'][number]['site']): ts.CallExpression | null => {
+    if (!site) return null;
+    const sourceFile = loaded.program.getSourceFile(path.resolve(loaded.host.root, site.file));
+    if (!sourceFile) return null;
+    if (!indexes.has(site.file)) indexes.set(site.file, callIndex(sourceFile));
+    return indexes.get(site.file)!.get(`${site.line}:${site.column}`) ?? null;
+  };
+
+  const consumers = new Map<number, number>();
+  for (const node of plan.nodes) for (const input of node.inputs) consumers.set(input, (consumers.get(input) ?? 0) + 1);
+
+  for (const node of plan.nodes) {
+    const call = callAt(node.site);
+    visitors[node.kind]?.({ node, call }, ctx);
+    if (node.kind !== 'sink' && !consumers.has(node.id)) {
+      const location = call ? locationOfNode(loaded.host, ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call) : node.site ? locationAt(loaded, node.site) : NO_LOCATION;
+      found.push(diagnostics.streamWithoutSink(location, { operator: node.label }));
+    }
+  }
+  if (plan.checkpoint) {
+    found.push(diagnostics.notSupportedYet({ ...NO_LOCATION, file: plan.file }, {
+      feature: 'Checkpointing (the checkpoint option)',
+      hint: 'Remove the checkpoint option for now; bounded jobs rerun from their input, and checkpoint stores come with the distributed runtime.',
+    }));
+  }
+  return { plan, functions, diagnostics: found };
+}

@@ -1,0 +1,29 @@
+/** The visitor table: one entry per node kind that needs analysis. */
+import type { NodeKind } from '../../../../runtime/api/graph.ts';
+import type { Visitor } from '../context.ts';
+import { Connector } from './Connector.ts';
+import { Filter } from './Filter.ts';
+import { FlatMap } from './FlatMap.ts';
+import { KeyBy } from './KeyBy.ts';
+import { Map } from './Map.ts';
+import { Process } from './Process.ts';
+import { RollingAggregate } from './RollingAggregate.ts';
+import { Unsupported } from './Unsupported.ts';
+
+/** Visitors by node kind; kinds without an entry need no analysis (union, rebalance, sideOutput). */
+export const visitors: Partial<Record<NodeKind, Visitor>> = {
+  source: Connector,
+  sink: Connector,
+  map: Map,
+  filter: Filter,
+  flatMap: FlatMap,
+  keyBy: KeyBy,
+  process: Process,
+  rollingAggregate: RollingAggregate,
+  assignTimestamps: Unsupported,
+  window: Unsupported,
+  windowAll: Unsupported,
+  keyedProcess: Unsupported,
+  coMap: Unsupported,
+  coProcess: Unsupported,
+};

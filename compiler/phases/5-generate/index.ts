@@ -1,0 +1,81 @@
+/**
+ * Phase 5, generate: one module per stage with its fused chains, one entry
+ * per stage worker and `local.ts` from templates/, the manifest and the
+ * deployment files.
+ *
+ * In: LogicalPlan, PhysicalPlan, Analysis. Out: EmittedPipeline.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Analysis } from '../../ir/analysis.ts';
+import type { EmittedPipeline, GeneratedModule, Manifest } from '../../ir/emitted.ts';
+import type { LogicalPlan } from '../../ir/logical-plan.ts';
+import type { PhysicalPlan } from '../../ir/physical-plan.ts';
+import { pipecRoot, pipecVersion, type Host } from '../../host.ts';
+import { generateStage, generatedDir } from './stage.ts';
+
+function template(name: string, values: Record<string, string>): string {
+  const text = fs.readFileSync(path.join(pipecRoot, 'templates', name), 'utf8');
+  return text.replace(/\{\{(\w+)\}\}/g, (_m, key: string) => {
+    if (!(key in values)) throw new Error(`internal: template ${name} needs {{${key}}}`);
+    return values[key];
+  });
+}
+
+/** Repartition topic of an edge (used by distributed workers). */
+export function topicFor(pipeline: string, edgeId: string): string {
+  return `${pipeline}-${edgeId}-repartition`;
+}
+
+function connectorsOf(plan: LogicalPlan, nodes: number[]): string[] {
+  return [...new Set(nodes.map((n) => plan.nodes[n].connector).filter((c): c is string => c !== null))].sort();
+}
+
+/** Generates every module and file of the build. */
+export function generate(host: Host, entryFile: string, plan: LogicalPlan, physical: PhysicalPlan, analysis: Analysis): EmittedPipeline {
+  const userFiles = new Set(plan.nodes.map((n) => n.site?.file).filter((f): f is string => !!f));
+  const sources = Object.fromEntries([...userFiles].sort().map((f) => [f, host.readFile(path.resolve(host.root, f)) ?? '']));
+  const stages = physical.stages.map((stage) => generateStage(plan, physical, analysis, stage, sources));
+
+  const hash = crypto.createHash('sha256').update(JSON.stringify({ plan, physical, pipecVersion }));
+  for (const stage of stages) hash.update(stage.code);
+  const manifest: Manifest = {
+    pipeline: plan.pipeline,
+    source: plan.file,
+    mode: plan.mode,
+    pipecVersion,
+    stages: physical.stages.map((s) => ({
+      id: s.id, file: `stage-${s.id}.mjs`, parallelism: s.parallelism,
+      operators: s.nodes.map((n) => plan.nodes[n].label),
+      chains: s.chains.map((c) => c.map((n) => plan.nodes[n].label)),
+      inputs: s.inputs, outputs: s.outputs,
+      connectors: connectorsOf(plan, s.nodes),
+      state: s.nodes.filter((n) => plan.nodes[n].kind === 'rollingAggregate').map((n) => `${plan.nodes[n].label}#${n}`),
+    })),
+    edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id) })),
+    contentHash: hash.digest('hex'),
+  };
+  const runtimeManifest = JSON.stringify({ ...manifest, nodes: plan.nodes.map((n) => n.kind) });
+  const dir = generatedDir(plan);
+  const pipelineImport = path.posix.relative(dir, plan.file);
+  const common = { PIPELINE: plan.pipeline, SOURCE: plan.file, PIPELINE_IMPORT: pipelineImport.startsWith('.') ? pipelineImport : `./${pipelineImport}`, MANIFEST: runtimeManifest };
+  const entry = (fileName: string, code: string): GeneratedModule => ({ fileName, code, map: '' });
+  const entries = physical.stages.map((s) => ({
+    outFile: `stage-${s.id}`,
+    module: entry(`stage-${s.id}.worker.ts`, template('stage-worker.ts.tpl', { ...common, STAGE_ID: String(s.id) })),
+  }));
+  entries.push({
+    outFile: 'local',
+    module: entry('local.ts', template('local.ts.tpl', {
+      ...common,
+      STAGE_IMPORTS: physical.stages.map((s) => `import { stage${s.id} } from './stage-${s.id}.ts';`).join('\n'),
+      STAGE_LIST: physical.stages.map((s) => `stage${s.id}`).join(', '),
+    })),
+  });
+  const files = {
+    'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
+    Procfile: template('Procfile.tpl', { PIPELINE: plan.pipeline, PROCESSES: physical.stages.map((s) => `stage-${s.id}: node stage-${s.id}.mjs`).join('\n') }),
+  };
+  return { pipeline: plan.pipeline, entryFile, stages, entries, manifest, files };
+}

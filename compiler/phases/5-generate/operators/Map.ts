@@ -1,0 +1,10 @@
+/** map: `const vN = <body>;` then the rest of the chain. */
+import { siteLabel, writeCall } from '../inline.ts';
+import type { NodeEmitter } from '../context.ts';
+
+export const Map: NodeEmitter = (node, ctx, gen) => {
+  const fp = gen.analysis.functions[node.id];
+  ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
+  writeCall(ctx.w, fp, node.id, [ctx.input], `v${node.id}`, (id) => gen.reference(id));
+  gen.writeConsumers(node.id, { ...ctx, input: `v${node.id}` });
+};

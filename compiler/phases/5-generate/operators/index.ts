@@ -1,0 +1,16 @@
+/** The code generators by node kind (sources are wired by the stage generator, side outputs are continuation heads). */
+import type { NodeEmitter } from '../context.ts';
+import { Filter } from './Filter.ts';
+import { FlatMap } from './FlatMap.ts';
+import { KeyBy } from './KeyBy.ts';
+import { Map } from './Map.ts';
+import { Process } from './Process.ts';
+import { Rebalance } from './Rebalance.ts';
+import { RollingAggregate } from './RollingAggregate.ts';
+import { Sink } from './Sink.ts';
+import { Union } from './Union.ts';
+
+export const emitters: Partial<Record<string, NodeEmitter>> = {
+  map: Map, filter: Filter, flatMap: FlatMap, keyBy: KeyBy, rebalance: Rebalance, union: Union,
+  process: Process, rollingAggregate: RollingAggregate, sink: Sink,
+};

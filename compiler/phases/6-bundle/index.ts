@@ -1,0 +1,38 @@
+/**
+ * Phase 6, bundle: esbuild turns each entry (stage workers, local runner) into
+ * one self-contained ESM file for Node with an external source map that leads
+ * back through the generated module to the user's pipeline file.
+ *
+ * In: EmittedPipeline. Out: the files of dist/<name>/ as a path → contents map.
+ */
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import type { EmittedPipeline } from '../../ir/emitted.ts';
+import type { Host } from '../../host.ts';
+import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins.ts';
+
+/** Output files relative to dist/<name>/. */
+export type BundleOutput = Map<string, string | Uint8Array>;
+
+/** Bundles every entry; generated modules are served from memory. */
+export async function bundle(host: Host, emitted: EmittedPipeline): Promise<BundleOutput> {
+  const dir = path.join(host.root, '.pipec', emitted.pipeline);
+  const virtual = new Map<string, string>();
+  for (const stage of emitted.stages) {
+    const inlineMap = Buffer.from(stage.map).toString('base64');
+    virtual.set(path.join(dir, stage.fileName), `${stage.code}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`);
+  }
+  for (const { module } of emitted.entries) virtual.set(path.join(dir, module.fileName), module.code);
+  const outdir = path.join(host.root, '.pipec-out', emitted.pipeline);
+  const result = await esbuild.build({
+    entryPoints: emitted.entries.map(({ outFile, module }) => ({ in: path.join(dir, module.fileName), out: outFile })),
+    outdir, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
+    outExtension: { '.js': '.mjs' }, sourcemap: 'external', sourcesContent: true, legalComments: 'none',
+    absWorkingDir: host.root, logLevel: 'silent', banner: { js: REQUIRE_BANNER },
+    plugins: [pipecResolver(), hostLoader(host, virtual)],
+  });
+  const files: BundleOutput = new Map();
+  for (const file of result.outputFiles) files.set(path.relative(outdir, file.path).split(path.sep).join('/'), file.contents);
+  for (const [name, text] of Object.entries(emitted.files)) files.set(name, text);
+  return files;
+}

@@ -1,0 +1,121 @@
+/**
+ * The user-function interfaces of the DSL, with Flink's names: process
+ * functions and their contexts, keyed state, timers, metrics, side-output tags
+ * and aggregate functions. Types only, plus `sideOutput()`.
+ */
+
+/** A named side output (Flink's OutputTag). Create one with `sideOutput<T>('name')`. */
+export interface OutputTag<T> {
+  readonly kind: 'outputTag';
+  readonly name: string;
+  /** Phantom field carrying T; never set. */
+  readonly __type?: (value: T) => void;
+}
+
+/** Declares a side output whose records have type T. Tag names must be unique within a pipeline. */
+export function sideOutput<T>(name: string): OutputTag<T> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('sideOutput(name): name must be a non-empty string');
+  return { kind: 'outputTag', name };
+}
+
+/** User metrics: counters and gauges exported on the worker's /metrics endpoint. */
+export interface Metrics {
+  counter(name: string): { inc(by?: number): void };
+  gauge(name: string): { set(value: number): void };
+}
+
+/** What every process function's context offers. */
+export interface Context<O> {
+  /** Sends a record downstream (Flink's Collector.collect). */
+  emit(value: O): void;
+  /** Sends a record to a side output. */
+  output<S>(tag: OutputTag<S>, value: S): void;
+  /** The event-time timestamp of the current record, or undefined when the stream has none. */
+  readonly timestamp: number | undefined;
+  /** The current event-time watermark of this operator (-Infinity before the first). */
+  readonly currentWatermark: number;
+  readonly metrics: Metrics;
+}
+
+/** A non-keyed ProcessFunction: `stream.process({ processElement(v, ctx) { ... } })`. */
+export interface ProcessFunction<I, O> {
+  open?(ctx: Context<O>): void;
+  processElement(value: I, ctx: Context<O>): void;
+  close?(): void;
+}
+
+/** Flink's ValueState. */
+export interface ValueState<S> { value(): S | undefined; update(value: S): void; clear(): void }
+/** Flink's ListState. */
+export interface ListState<S> { get(): Iterable<S>; add(value: S): void; addAll(values: Iterable<S>): void; update(values: Iterable<S>): void; clear(): void }
+/** Flink's MapState. */
+export interface MapState<K, V> {
+  get(key: K): V | undefined; put(key: K, value: V): void; contains(key: K): boolean; remove(key: K): void;
+  entries(): Iterable<[K, V]>; keys(): Iterable<K>; values(): Iterable<V>; clear(): void;
+}
+/** Flink's ReducingState. */
+export interface ReducingState<S> { get(): S | undefined; add(value: S): void; clear(): void }
+/** Flink's AggregatingState. */
+export interface AggregatingState<I, O> { get(): O | undefined; add(value: I): void; clear(): void }
+
+/** Keyed state, scoped to the current key and checkpointed. */
+export interface KeyedStateStore {
+  value<S>(name: string): ValueState<S>;
+  list<S>(name: string): ListState<S>;
+  map<MK, MV>(name: string): MapState<MK, MV>;
+  reducing<S>(name: string, reduce: (a: S, b: S) => S): ReducingState<S>;
+  aggregating<I, A, O>(name: string, aggregate: AggregateFunction<I, A, O>): AggregatingState<I, O>;
+}
+
+/** Keyed timers: deduplicated per key and timestamp, deletable, checkpointed. */
+export interface TimerService {
+  eventTime(timestamp: number): void;
+  processingTime(timestamp: number): void;
+  deleteEventTime(timestamp: number): void;
+  deleteProcessingTime(timestamp: number): void;
+  currentProcessingTime(): number;
+}
+
+/** The context of a KeyedProcessFunction. */
+export interface KeyedContext<K, O> extends Context<O> {
+  readonly key: K;
+  readonly state: KeyedStateStore;
+  readonly timers: TimerService;
+}
+
+/** The context of `onTimer`: which time domain fired. */
+export interface OnTimerContext<K, O> extends KeyedContext<K, O> {
+  readonly timeDomain: 'event' | 'processing';
+}
+
+/** Flink's KeyedProcessFunction. */
+export interface KeyedProcessFunction<K, I, O> {
+  open?(ctx: KeyedContext<K, O>): void;
+  processElement(value: I, ctx: KeyedContext<K, O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K, O>): void;
+  close?(): void;
+}
+
+/** A two-input process function for `connect(...).process(...)`. */
+export interface CoProcessFunction<I1, I2, O> {
+  open?(ctx: Context<O>): void;
+  processElement1(value: I1, ctx: Context<O>): void;
+  processElement2(value: I2, ctx: Context<O>): void;
+  close?(): void;
+}
+
+/** Flink's AggregateFunction. `merge` is required for session windows. */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+/** A time window [start, end). */
+export interface TimeWindow { readonly start: number; readonly end: number }
+/** A count window: the index of its last element within its key. */
+export interface CountWindow { readonly id: number }
+
+/** Window metadata passed to `project(result, { key, window })`. */
+export interface WindowMeta<K, W> { readonly key: K; readonly window: W }

@@ -1,0 +1,56 @@
+/**
+ * What source and sink connectors implement, and the contexts the runtime
+ * gives them. A connector module is linked into a stage bundle only when the
+ * stage's generated code imports it.
+ */
+import type { Logger } from '../log.ts';
+
+/** A record that could not be decoded: it goes to the dead-letter output with the reason. */
+export interface DeadLetter {
+  /** Where it came from: a file path, a topic... */
+  origin: string;
+  /** 1-based line (files) or offset (topics). */
+  position: number;
+  reason: string;
+  raw: string;
+}
+
+/** What the runtime gives a source. */
+export interface SourceContext {
+  readonly pipeline: string;
+  readonly nodeId: number;
+  readonly options: Readonly<Record<string, any>>;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Reports an undecodable record; throws when the job runs with --fail-fast. */
+  deadLetter(record: DeadLetter): void;
+}
+
+/** A source: reads its input and calls `emit` once per record. Bounded sources return when done. */
+export interface SourceConnector {
+  run(emit: (value: any, timestamp: number | undefined) => void): Promise<void>;
+}
+
+/** What the runtime gives a sink. */
+export interface SinkContext {
+  readonly pipeline: string;
+  readonly nodeId: number;
+  readonly options: Readonly<Record<string, any>>;
+  /** Parallelism of the sink node (print uses it for the `n>` prefix). */
+  readonly parallelism: number;
+  readonly log: Logger;
+}
+
+/** A sink: `write` is synchronous and buffers; `flush` and `close` make the data durable. */
+export interface SinkConnector {
+  write(value: unknown, subtask: number): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Yields to the event loop so timers and I/O run during long synchronous loops. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,44 @@
+/**
+ * Key hashing shared by every exchange: murmur2 over the key's UTF-8 bytes,
+ * positive-masked, modulo the partition count, as Kafka's default partitioner
+ * does, so local channels and repartition topics agree on where a key goes.
+ */
+
+const encoder = new TextEncoder();
+
+/** The canonical text of a key (string, number or bigint). */
+export function keyText(key: unknown): string {
+  switch (typeof key) {
+    case 'string': return key;
+    case 'number': case 'bigint': return String(key);
+    default: throw new TypeError(`invalid key ${JSON.stringify(key) ?? String(key)}: keys must be a string, a number or a bigint`);
+  }
+}
+
+/** Kafka's murmur2 (Utils.murmur2). */
+export function murmur2(data: Uint8Array): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  let h = (0x9747b28c ^ length) | 0;
+  const blocks = length >> 2;
+  for (let i = 0; i < blocks; i++) {
+    const o = i << 2;
+    let k = (data[o] & 0xff) | ((data[o + 1] & 0xff) << 8) | ((data[o + 2] & 0xff) << 16) | ((data[o + 3] & 0xff) << 24);
+    k = Math.imul(k, m); k ^= k >>> 24; k = Math.imul(k, m);
+    h = Math.imul(h, m); h ^= k;
+  }
+  const tail = blocks << 2;
+  switch (length & 3) {
+    case 3: h ^= (data[tail + 2] & 0xff) << 16; // falls through
+    case 2: h ^= (data[tail + 1] & 0xff) << 8; // falls through
+    case 1: h ^= data[tail] & 0xff; h = Math.imul(h, m);
+  }
+  h ^= h >>> 13; h = Math.imul(h, m); h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition (0..partitions-1) a key goes to. */
+export function partitionForKey(key: unknown, partitions: number): number {
+  if (partitions === 1) return 0;
+  return (murmur2(encoder.encode(keyText(key))) & 0x7fffffff) % partitions;
+}

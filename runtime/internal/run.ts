@@ -1,0 +1,86 @@
+/**
+ * Entry points of the emitted bundles: `runLocal` (local.mjs: every stage in
+ * one process) and `runStageWorker` (stage-N.mjs). Both rebuild the graph from
+ * the user's pipeline, check it against the manifest, run, log a summary and
+ * set the exit code (0 done, 1 failed or --fail-fast hit, 2 bad usage).
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
+import type { Graph } from '../api/graph.ts';
+import { DeadLetterFile, FailFastError } from './dead-letter.ts';
+import { createLogger } from './log.ts';
+import { LocalJob } from './local/job.ts';
+import type { RuntimeManifest, StageDefinition } from './stage.ts';
+
+const USAGE = `options:
+  --fail-fast            stop with exit code 1 at the first record that cannot be decoded
+  --dead-letter <file>   where undecodable records go (default: <pipeline>.dead-letter.jsonl next to the first file sink, or here)
+  --help                 show this help`;
+
+/** Fails fast when the pipeline file no longer matches the build (edited after `pipec build`). */
+function checkGraph(graph: Graph, manifest: RuntimeManifest): void {
+  const kinds = graph.nodes.map((n) => n.kind);
+  if (kinds.length !== manifest.nodes.length || kinds.some((k, i) => k !== manifest.nodes[i])) {
+    throw new Error(`the pipeline's graph differs from the one this bundle was built from (${kinds.length} nodes vs ${manifest.nodes.length}); the build function must build the same graph every time — rebuild with pipec build`);
+  }
+}
+
+function defaultDeadLetterFile(graph: Graph): string {
+  const fileSink = graph.nodes.find((n) => n.kind === 'sink' && String((n.props.descriptor as { connector: string }).connector).startsWith('file.'));
+  const dir = fileSink ? path.dirname(String((fileSink.props.descriptor as { options: { path: string } }).options.path)) : '.';
+  return path.join(dir, `${graph.name}.dead-letter.jsonl`);
+}
+
+async function execute(definition: Pipeline, stages: StageDefinition[], manifest: RuntimeManifest, argv: string[], stageLabel: string): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { 'fail-fast': { type: 'boolean' }, 'dead-letter': { type: 'string' }, help: { type: 'boolean' } } }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) { process.stdout.write(`${manifest.pipeline} (${stageLabel})\n${USAGE}\n`); return 0; }
+  const log = createLogger(manifest.pipeline, stageLabel);
+  const started = Date.now();
+  let job: LocalJob | undefined;
+  const onSignal = (signal: string) => { log.info({ signal }, 'stopping: closing sources, flushing sinks'); job?.stop(); };
+  process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  try {
+    const graph = instantiateGraph(definition);
+    checkGraph(graph, manifest);
+    const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
+    job = new LocalJob(graph, stages, manifest, log, deadLetters);
+    log.info({ mode: manifest.mode, stages: stages.map((s) => s.id) }, 'job started');
+    await job.run();
+    if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded and went to the dead-letter file');
+    log.info({ ms: Date.now() - started, deadLetters: deadLetters.count }, 'job finished');
+    return 0;
+  } catch (error) {
+    if (error instanceof FailFastError) {
+      log.error({ origin: error.record.origin, position: error.record.position, reason: error.record.reason }, 'stopping at a record that cannot be decoded (--fail-fast)');
+      return 1;
+    }
+    log.error({ err: error }, 'job failed');
+    return 1;
+  } finally {
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+  }
+}
+
+/** local.mjs: runs every stage in this process with in-memory channels. */
+export async function runLocal(definition: Pipeline, stages: StageDefinition[], manifest: RuntimeManifest, argv: string[]): Promise<void> {
+  process.exitCode = await execute(definition, stages, manifest, argv, 'local');
+}
+
+/** stage-N.mjs: runs one stage. Stages that exchange records with other stages need Kafka. */
+export async function runStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
+  const info = manifest.stages[stage.id];
+  if (info.inputs.length > 0 || info.outputs.length > 0) {
+    const topics = manifest.edges.filter((e) => info.inputs.includes(e.id) || info.outputs.includes(e.id)).map((e) => e.topic);
+    process.stderr.write(`stage ${stage.id} of ${manifest.pipeline} exchanges records with other stages through Kafka topics (${topics.join(', ')}), and this release runs those edges in-process only: run local.mjs instead.\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.exitCode = await execute(definition, [stage], manifest, argv, `stage-${stage.id}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * The contract between generated stage code and the runtime. A generated
+ * module exports one StageDefinition; the runtime calls `create(env)` once per
+ * parallel instance (Flink's subtask, Kafka Streams' StreamTask) and feeds the
+ * returned StageInstance.
+ */
+import type { Graph, GraphNode } from '../api/graph.ts';
+import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from './connectors/types.ts';
+
+/** A record crossing a stage boundary: key (for hash edges), value, event timestamp. */
+export type EdgeInput = (key: unknown, value: unknown, timestamp: number | undefined) => void;
+
+/** Where a stage writes records bound for another stage (Flink's RecordWriter). */
+export interface EdgeOutput {
+  collect(key: unknown, value: unknown, timestamp: number | undefined): void;
+}
+
+/** A sink as the generated code sees it: write one record. */
+export interface SinkWriter {
+  write(value: unknown, timestamp: number | undefined): void;
+}
+
+/** What the runtime offers one stage instance. */
+export interface StageEnv {
+  readonly graph: Graph;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly mode: 'batch' | 'streaming';
+  /** The user function (or function object) of a node, from the graph rebuilt at start-up. */
+  fn<F = (...args: any[]) => any>(nodeId: number): F;
+  node(nodeId: number): GraphNode;
+  /** Registers a source: the runtime creates the connector and drives it, calling `emit` per record. */
+  source(nodeId: number, create: (ctx: SourceContext) => SourceConnector, emit: (value: any, timestamp: number | undefined) => void): void;
+  /** A writer for a sink node (one connector shared by this process's instances of the node). */
+  sink(nodeId: number, create: (ctx: SinkContext) => SinkConnector): SinkWriter;
+  /** The output of a cut edge. */
+  output(edgeId: string): EdgeOutput;
+  /** Keyed state of an operator: the value per key. */
+  keyedState<S>(nodeId: number): Map<unknown, S>;
+  /** Records that `process` sends to a side output tag nobody reads are counted here. */
+  unreadSideOutput(tag: string): void;
+}
+
+/** One running instance of a stage. */
+export interface StageInstance {
+  /** Entry points for records arriving over cut edges, by edge id. */
+  inputs: Record<string, EdgeInput>;
+  /** Called once every input of the instance has ended (batch: emit final values). */
+  finish(): void;
+}
+
+/** What a generated stage module exports. */
+export interface StageDefinition {
+  id: number;
+  parallelism: number;
+  create(env: StageEnv): StageInstance;
+}
+
+/** The part of manifest.json the runtime needs. */
+export interface RuntimeManifest {
+  pipeline: string;
+  mode: 'batch' | 'streaming';
+  stages: Array<{ id: number; parallelism: number; inputs: string[]; outputs: string[]; operators: string[] }>;
+  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null }>;
+  /** Node kinds in id order: checked against the graph rebuilt at start-up. */
+  nodes: string[];
+  contentHash: string;
+}
