@@ -14,20 +14,29 @@ import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins
 /** Output files relative to dist/<name>/. */
 export type BundleOutput = Map<string, string | Uint8Array>;
 
+/**
+ * esbuild keeps only "legal" comments (`//!`); the generated modules' line
+ * comments name the user's operators and source lines, so they are marked that
+ * way to survive into the bundle, where users read them.
+ */
+function keepComments(code: string): string {
+  return code.replace(/^(\s*)\/\/ /gm, '$1//! ');
+}
+
 /** Bundles every entry; generated modules are served from memory. */
 export async function bundle(host: Host, emitted: EmittedPipeline): Promise<BundleOutput> {
   const dir = path.join(host.root, '.pipec', emitted.pipeline);
   const virtual = new Map<string, string>();
   for (const stage of emitted.stages) {
     const inlineMap = Buffer.from(stage.map).toString('base64');
-    virtual.set(path.join(dir, stage.fileName), `${stage.code}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`);
+    virtual.set(path.join(dir, stage.fileName), `${keepComments(stage.code)}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`);
   }
   for (const { module } of emitted.entries) virtual.set(path.join(dir, module.fileName), module.code);
   const outdir = path.join(host.root, '.pipec-out', emitted.pipeline);
   const result = await esbuild.build({
     entryPoints: emitted.entries.map(({ outFile, module }) => ({ in: path.join(dir, module.fileName), out: outFile })),
     outdir, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
-    outExtension: { '.js': '.mjs' }, sourcemap: 'external', sourcesContent: true, legalComments: 'none',
+    outExtension: { '.js': '.mjs' }, sourcemap: 'external', sourcesContent: true, legalComments: 'inline',
     absWorkingDir: host.root, logLevel: 'silent', banner: { js: REQUIRE_BANNER },
     plugins: [pipecResolver(), hostLoader(host, virtual)],
   });

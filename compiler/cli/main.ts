@@ -1,0 +1,100 @@
+/**
+ * The `pipec` command line (yargs): build, check, graph, run, explain.
+ * Exit codes: 0 ok, 1 diagnostics (or the job failed), 2 usage, 3 internal error.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import yargs from 'yargs';
+import { build, check } from '../index.ts';
+import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/index.ts';
+import { formatDiagnostics } from '../diagnostics/format.ts';
+import { nodeHost, pipecVersion } from '../host.ts';
+import { planText, toDot, toMermaid } from '../graph.ts';
+
+/** Exit codes. */
+export const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const;
+
+function report(diagnostics: Diagnostic[], json: boolean): void {
+  if (json) process.stdout.write(JSON.stringify({ diagnostics }, null, 2) + '\n');
+  else if (diagnostics.length) process.stderr.write(formatDiagnostics(diagnostics));
+}
+
+const fileArg = { describe: 'the pipeline file (its default export is a pipeline(...))', type: 'string', default: 'pipeline.ts' } as const;
+const jsonArg = { describe: 'print diagnostics as JSON on stdout (for CI)', type: 'boolean', default: false } as const;
+
+/** Runs the CLI and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const host = nodeHost(process.cwd());
+  const parser = yargs(argv)
+    .scriptName('pipec')
+    .usage('pipec compiles a typed pipeline file into fused, standalone Node workers.\n\nUsage: $0 <command> [pipeline.ts] [options]')
+    .command('build [file]', 'type-check, plan, fuse and bundle into <out>/<name>/ (stage-N.mjs, local.mjs, manifest.json)', (y) => y
+      .positional('file', fileArg)
+      .option('out', { describe: 'output folder', type: 'string', default: 'dist' })
+      .option('json', jsonArg), async (args) => {
+      const result = await build(host, args.file, args.out);
+      report(result.diagnostics, args.json);
+      if (result.outDir) {
+        const relative = path.relative(process.cwd(), result.outDir) || '.';
+        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n`);
+      }
+      code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+    })
+    .command('check [file]', 'type-check and analyze only; write nothing', (y) => y.positional('file', fileArg).option('json', jsonArg), async (args) => {
+      const result = await check(host, args.file);
+      report(result.diagnostics, args.json);
+      if (!args.json && !hasErrors(result.diagnostics)) process.stderr.write(`${args.file}: no errors\n`);
+      code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+    })
+    .command('graph [file]', 'print the plan: stages, fused chains and shuffles', (y) => y
+      .positional('file', fileArg)
+      .option('format', { describe: 'output format', choices: ['mermaid', 'dot', 'text'] as const, default: 'mermaid' as const })
+      .option('json', jsonArg), async (args) => {
+      const result = await check(host, args.file);
+      report(result.diagnostics, args.json);
+      if (result.plan && result.physical) {
+        const render = args.format === 'dot' ? toDot : args.format === 'text' ? planText : toMermaid;
+        process.stdout.write(render(result.plan, result.physical));
+      }
+      code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+    })
+    .command('run [file]', 'build, then run every stage in one process (local.mjs); arguments after -- go to the job', (y) => y
+      .positional('file', fileArg)
+      .option('out', { describe: 'output folder', type: 'string', default: 'dist' })
+      .option('fail-fast', { describe: 'stop at the first record that cannot be decoded', type: 'boolean', default: false }), async (args) => {
+      const result = await build(host, args.file, args.out);
+      report(result.diagnostics, false);
+      if (!result.outDir) { code = EXIT.diagnostics; return; }
+      const jobArgs = [...(args['fail-fast'] ? ['--fail-fast'] : []), ...((args['--'] as string[] | undefined) ?? []).map(String)];
+      code = await new Promise<number>((resolve) => {
+        const child = spawn(process.execPath, ['--enable-source-maps', path.join(result.outDir!, 'local.mjs'), ...jobArgs], { stdio: 'inherit' });
+        child.on('exit', (status) => resolve(status ?? EXIT.internal));
+      });
+    })
+    .command('explain <code>', 'explain a diagnostic code, with an example', (y) => y.positional('code', { type: 'string', demandOption: true }), (args) => {
+      const entry = Object.values(DIAGNOSTIC_TABLE).find((d) => d.code === String(args.code).toUpperCase());
+      if (!entry) { process.stderr.write(`unknown diagnostic code ${args.code}\n`); code = EXIT.usage; return; }
+      process.stdout.write(`${entry.code} ${entry.name}\n\n${entry.explanation}\n\nFix: ${entry.hint}\n`);
+    })
+    .demandCommand(1, 'Give a command: build, check, graph, run or explain.')
+    .parserConfiguration({ 'populate--': true })
+    .example('$0 run dsl-examples/wordcount.ts', 'build and run the word count')
+    .example('$0 build pipeline.ts --out dist', 'write dist/<name>/stage-N.mjs, local.mjs, manifest.json')
+    .example('$0 graph pipeline.ts --format dot | dot -Tsvg > plan.svg', 'draw the plan')
+    .strict()
+    .version(pipecVersion)
+    .help()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`${message}\n\nRun 'pipec --help' for usage.\n`);
+      code = EXIT.usage;
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    process.stderr.write(`pipec: internal error: ${error instanceof Error ? error.stack : String(error)}\nPlease report this with the pipeline file that caused it.\n`);
+    return EXIT.internal;
+  }
+  return code;
+}
