@@ -9,7 +9,8 @@ export type { Diagnostic, DiagnosticLocation } from './types.ts';
 export { NO_LOCATION } from './types.ts';
 export { DIAGNOSTIC_TABLE } from './messages.ts';
 
-type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | Placeholders<Rest> : never;
+/** `{name}` placeholders of a template; braces around code (`{ a: 1 }`) are not placeholders. */
+type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? (P extends `${string}${' ' | ':' | "'" | '.'}${string}` ? never : P) | Placeholders<Rest> : never;
 type ArgsOf<N extends DiagnosticName> = Record<Placeholders<(typeof DIAGNOSTIC_TABLE)[N]['message'] | (typeof DIAGNOSTIC_TABLE)[N]['hint']>, string>;
 
 function fill(template: string, args: Record<string, string>): string {

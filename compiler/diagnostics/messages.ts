@@ -18,7 +18,7 @@ export interface DiagnosticDefinition {
 export const DIAGNOSTIC_TABLE = {
   capturedMutableState: {
     code: 'PC1001', name: 'captured_mutable_state',
-    message: "The {operator} function {access} '{variable}', a {declaration} declared outside it.",
+    message: "The {operator} function {access} '{variable}' ({declaration}), which is declared outside it.",
     hint: "Each worker would get its own copy, and it is not checkpointed. Keep per-key data in keyed state (ctx.state.value(...)) inside keyBy(...).process(...), or make '{variable}' a const that is never changed.",
     explanation: 'Operator functions run in many worker processes and are replayed after a failure. A variable they share with the code around them is neither shared between workers nor restored from a checkpoint, so results would differ per worker and after recovery.\n\n    let seen = 0;\n    stream.map((x) => ({ ...x, n: ++seen }));   // PC1001',
   },

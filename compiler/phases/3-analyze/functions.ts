@@ -137,16 +137,17 @@ function capturesOf(ctx: AnalyzeContext, fn: FunctionNode): { captures: Map<stri
       if (symbol && declarations.length > 0 && !declarations.every(inside) && !declarations.every((d) => isGlobalDeclaration(ctx, d))) {
         const declaration = declarations[0];
         const write = isWrite(node);
-        let kind = isImport ? 'import' : 'binding';
+        let kind = isImport ? 'an import' : 'a function or class';
         let mutable = false;
         if (!isImport && ts.isVariableDeclaration(declaration)) {
           const flags = ts.getCombinedNodeFlags(declaration);
           kind = flags & ts.NodeFlags.Const ? 'const' : flags & ts.NodeFlags.Let ? 'let' : 'var';
           mutable = kind !== 'const' || isMutatedObject(ctx, symbol, declaration.getSourceFile());
-          if (kind === 'const' && mutable) kind = 'const object that is modified elsewhere';
-          else if (kind === 'let' || kind === 'var') kind = `'${kind}' variable`;
+          if (kind === 'const' && mutable) kind = 'a const object that is modified elsewhere';
+          else if (kind === 'let' || kind === 'var') kind = `a '${kind}' variable`;
+          else kind = 'a const';
         } else if (!isImport && ts.isParameter(declaration)) {
-          kind = 'parameter of an enclosing function';
+          kind = 'a parameter of an enclosing function';
           mutable = true;
         }
         const previous = captures.get(node.text);

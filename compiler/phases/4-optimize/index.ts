@@ -60,14 +60,15 @@ function groupStages(plan: LogicalPlan, parallelism: Record<number, number>): { 
       }
     }
     // A shuffle whose ends are in one group would run inside one stage: cut the
-    // last forward edge into the joining node instead, and regroup.
+    // joining node's forward edge from its most upstream input (smallest id, as
+    // ids are a topological order), so the join runs after the shuffle, and regroup.
     const bad = plan.nodes.flatMap((node) => node.inputs
       .filter((input) => !isChainable(plan.nodes[input], node, parallelism) && groups.find(input) === groups.find(node.id))
       .map((input) => ({ input, node })));
     if (bad.length === 0) return { groups, cutForward };
     const joiner = plan.nodes.find((n) => n.inputs.length > 1 && groups.find(n.id) === groups.find(bad[0].node.id) && n.inputs.some((i) => isChainable(plan.nodes[i], n, parallelism) && !cutForward.has(`${i}->${n.id}`)));
     if (!joiner) throw new Error(`internal: cannot place ${bad[0].input}->${bad[0].node.id} between stages`);
-    const last = [...joiner.inputs].reverse().find((i) => isChainable(plan.nodes[i], joiner, parallelism) && !cutForward.has(`${i}->${joiner.id}`))!;
+    const last = [...joiner.inputs].sort((a, b) => a - b).find((i) => isChainable(plan.nodes[i], joiner, parallelism) && !cutForward.has(`${i}->${joiner.id}`))!;
     cutForward.add(`${last}->${joiner.id}`);
   }
 }

@@ -7,6 +7,7 @@ import type { Analysis } from '../../ir/analysis.ts';
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
 import { CodeWriter } from './writer.ts';
+import { siteLabel as siteLabelOf } from './inline.ts';
 
 /** How the current code path drops the current record: `return`, `continue` or `break label`. */
 export interface Skip { statement(): string }
@@ -62,7 +63,8 @@ export class StageGen {
 
   /** The user function of a node, called by reference. */
   reference(nodeId: number): string {
-    return this.declare(`fn${nodeId}`, `env.fn<any>(${nodeId})`);
+    const node = this.node(nodeId);
+    return this.declare(`fn${nodeId}`, `env.fn<any>(${nodeId})`, `${node.label} (${siteLabelOf(node.site)}): your function, called by reference`);
   }
 
   /** The collector of a cut edge. */

@@ -9,10 +9,18 @@ export function recordText(value: unknown): string {
   return String(value);
 }
 
-/** Buffers lines and writes them to stdout in chunks. */
+/** One stdout buffer per process, shared by every print sink, so lines come out in the order records reached their sinks. */
+const stdout = { chunks: [] as string[], size: 0 };
+
+function drainStdout(): void {
+  if (stdout.chunks.length === 0) return;
+  process.stdout.write(stdout.chunks.join(''));
+  stdout.chunks = [];
+  stdout.size = 0;
+}
+
+/** Writes lines to the shared stdout buffer, flushed in 64 KiB chunks. */
 export class PrintSink implements SinkConnector {
-  private buffer: string[] = [];
-  private size = 0;
   private readonly prefixes: string[];
   constructor(ctx: SinkContext) {
     const prefix = ctx.options.prefix as string | undefined;
@@ -21,18 +29,12 @@ export class PrintSink implements SinkConnector {
   }
   write(value: unknown, subtask: number): void {
     const line = this.prefixes[subtask] + recordText(value) + '\n';
-    this.buffer.push(line);
-    this.size += line.length;
-    if (this.size >= 65536) this.drain();
-  }
-  private drain(): void {
-    if (this.buffer.length === 0) return;
-    process.stdout.write(this.buffer.join(''));
-    this.buffer = [];
-    this.size = 0;
+    stdout.chunks.push(line);
+    stdout.size += line.length;
+    if (stdout.size >= 65536) drainStdout();
   }
   async flush(): Promise<void> {
-    this.drain();
+    drainStdout();
     if (process.stdout.writableNeedDrain) await new Promise((resolve) => process.stdout.once('drain', resolve));
   }
   async close(): Promise<void> { await this.flush(); }

@@ -9,6 +9,7 @@ import { Map } from './Map.ts';
 import { Process } from './Process.ts';
 import { RollingAggregate } from './RollingAggregate.ts';
 import { Unsupported } from './Unsupported.ts';
+import { Window } from './Window.ts';
 
 /** Visitors by node kind; kinds without an entry need no analysis (union, rebalance, sideOutput). */
 export const visitors: Partial<Record<NodeKind, Visitor>> = {
@@ -21,8 +22,8 @@ export const visitors: Partial<Record<NodeKind, Visitor>> = {
   process: Process,
   rollingAggregate: RollingAggregate,
   assignTimestamps: Unsupported,
-  window: Unsupported,
-  windowAll: Unsupported,
+  window: Window,
+  windowAll: Window,
   keyedProcess: Unsupported,
   coMap: Unsupported,
   coProcess: Unsupported,

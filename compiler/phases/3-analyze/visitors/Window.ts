@@ -1,0 +1,37 @@
+/**
+ * window / windowAll: event-time windows need timestamps upstream (PC1003),
+ * session windows need mergeable aggregates (PC1008); the window runtime itself
+ * is not in this release (PC1900).
+ */
+import ts from 'typescript';
+import { diagnostics } from '../../../diagnostics/index.ts';
+import { locationOfNode } from '../../../diagnostics/location.ts';
+import type { LogicalPlan } from '../../../ir/logical-plan.ts';
+import { resolveFunction } from '../functions.ts';
+import type { Visitor } from '../context.ts';
+import { Unsupported } from './Unsupported.ts';
+
+/** Whether some path upstream of `id` assigns timestamps. */
+function hasTimestamps(plan: LogicalPlan, id: number): boolean {
+  const node = plan.nodes[id];
+  if (node.kind === 'assignTimestamps') return true;
+  return node.inputs.length > 0 && node.inputs.every((input) => hasTimestamps(plan, input));
+}
+
+export const Window: Visitor = (visited, ctx) => {
+  const { node, call } = visited;
+  const assigner = node.props.assigner as { type: string; time?: string };
+  const at = call ? (ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call) : null;
+  if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && at) {
+    ctx.report(diagnostics.eventTimeWithoutTimestamps(locationOfNode(ctx.host, at), { assigner: assigner.type }));
+  }
+  if (assigner.type === 'session' && node.props.function === 'aggregate' && call?.arguments[0]) {
+    const argument = call.arguments[0];
+    const type = ctx.checker.getTypeAtLocation(argument);
+    const { objectMethods } = resolveFunction(ctx, argument);
+    if (!type.getProperty('merge') && (objectMethods.length > 0 || ts.isObjectLiteralExpression(argument))) {
+      ctx.report(diagnostics.sessionWindowNeedsMerge(locationOfNode(ctx.host, argument), {}));
+    }
+  }
+  Unsupported(visited, ctx);
+};

@@ -1,0 +1,5 @@
+import { pipeline, collection, print } from 'pipec';
+
+export const job = pipeline('error-no-default-export', (p) => {
+  p.source(collection([1])).sink(print());
+});
