@@ -1,0 +1,97 @@
+// The pipec command: exit codes, diagnostics output (text and --json), nothing
+// written on errors, graph output, the dsl-examples built and run from a folder
+// without node_modules, and byte-identical builds from different folders.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { isolate, lines, repoRoot, runNode, tempDir } from './helpers.ts';
+
+const cli = path.join(repoRoot, 'compiler/cli/bin.ts');
+
+function pipec(args: string[], cwd = repoRoot) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('a TypeScript error prints file:line:col, the code and a frame, exits 1 and writes nothing', () => {
+  const out = tempDir();
+  const run = pipec(['build', 'test/samples/error-typescript/pipeline.ts', '--out', out]);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /test\/samples\/error-typescript\/pipeline\.ts:7:28 - error TS2339: Property 'age' does not exist on type 'Click'\./);
+  assert.match(run.stderr, /\n7 {5}\.map\(\(a\) => a\.name \+ a\.age\)\n {29}~~~\n/);
+  assert.deepEqual(fs.readdirSync(out), []);
+});
+
+test('--json prints diagnostics as data', () => {
+  const run = pipec(['check', 'test/samples/error-key-type/pipeline.ts', '--json']);
+  assert.equal(run.status, 1);
+  const { diagnostics } = JSON.parse(run.stdout);
+  assert.equal(diagnostics[0].code, 'PC1004');
+  assert.equal(diagnostics[0].line, 5);
+  assert.ok(diagnostics[0].hint.length > 0);
+});
+
+test('usage errors exit 2; explain describes a code', () => {
+  assert.equal(pipec(['frobnicate']).status, 2);
+  assert.equal(pipec([]).status, 2);
+  const explain = pipec(['explain', 'PC1001']);
+  assert.equal(explain.status, 0);
+  assert.match(explain.stdout, /captured_mutable_state/);
+});
+
+test('graph prints the stages and fused chains as Mermaid and DOT', () => {
+  const mermaid = pipec(['graph', 'dsl-examples/wordcount.ts']);
+  assert.equal(mermaid.status, 0, mermaid.stderr);
+  assert.match(mermaid.stdout, /^flowchart LR/);
+  assert.match(mermaid.stdout, /n1 ==> n2/);
+  assert.match(mermaid.stdout, /n4 -- hash --> n5/);
+  const dot = pipec(['graph', 'dsl-examples/wordcount.ts', '--format', 'dot']);
+  assert.match(dot.stdout, /subgraph cluster_stage1/);
+});
+
+test('wordcount builds, and its bundle runs from a folder without node_modules: flink,3 and pyflink,2', () => {
+  const out = tempDir();
+  const build = pipec(['build', 'dsl-examples/wordcount.ts', '--out', out]);
+  assert.equal(build.status, 0, build.stderr);
+  const dir = isolate(path.join(out, 'wordcount'));
+  fs.mkdirSync(path.join(dir, 'dsl-examples/data'), { recursive: true });
+  fs.copyFileSync(path.join(repoRoot, 'dsl-examples/data/wordcount.txt'), path.join(dir, 'dsl-examples/data/wordcount.txt'));
+  const run = runNode(path.join(dir, 'local.mjs'), [], { cwd: dir });
+  assert.equal(run.status, 0, run.stderr);
+  const counts = lines(run.stdout);
+  assert.ok(counts.includes('flink,3') && counts.includes('pyflink,2'), run.stdout);
+  assert.equal(new Set(counts.map((l) => l.split(',')[0])).size, counts.length, 'one line per word (batch mode: final counts only)');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.stages.map((s: { connectors: string[] }) => s.connectors), [['file.lines'], ['print']]);
+  assert.doesNotMatch(fs.readFileSync(path.join(dir, 'stage-1.mjs'), 'utf8'), /FileLinesSource/, 'a stage bundles only the connectors it uses');
+  const map = JSON.parse(fs.readFileSync(path.join(dir, 'stage-0.mjs.map'), 'utf8'));
+  assert.ok(map.sources.some((s: string) => s.endsWith('dsl-examples/wordcount.ts')), 'source-mapped to the pipeline file');
+});
+
+test('syslog: the user module and its npm package are bundled; unparsable lines go to the side output', () => {
+  const out = tempDir();
+  assert.equal(pipec(['build', 'dsl-examples/syslog.ts', '--out', out]).status, 0);
+  const dir = isolate(path.join(out, 'syslog'));
+  const run = runNode(path.join(dir, 'local.mjs'), [], { cwd: dir, env: { SYSLOG_INPUT: path.join(repoRoot, 'dsl-examples/data/syslog.log'), SYSLOG_OUTPUT: path.join(dir, 'entries.jsonl') } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(lines(run.stdout).sort(), ['errors,mymachine,1', 'errors,web-1,2', 'errors,web-2,1', 'unparsed,this line is not syslog at all']);
+  const entries = lines(fs.readFileSync(path.join(dir, 'entries.jsonl'), 'utf8')).map((l) => JSON.parse(l));
+  assert.equal(entries.length, 6);
+  assert.deepEqual(entries[1], { host: 'mymachine', facility: 'user', severity: 'notice', program: 'sshd', message: 'Accepted publickey for alice from 10.0.0.5' });
+});
+
+test('builds are byte-identical from two different folders', () => {
+  const copies = [tempDir('pipec-det-a-'), tempDir('pipec-det-b-x-')].map((root) => {
+    for (const entry of ['package.json', 'dsl-examples']) fs.cpSync(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
+    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
+    const run = pipec(['build', 'dsl-examples/syslog.ts', '--out', 'out'], root);
+    assert.equal(run.status, 0, run.stderr);
+    const dir = path.join(root, 'out/syslog');
+    return Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  });
+  assert.deepEqual(Object.keys(copies[0]), Object.keys(copies[1]));
+  for (const name of Object.keys(copies[0])) assert.ok(copies[0][name] === copies[1][name], `${name} differs between builds`);
+  assert.doesNotMatch(copies[0]['local.mjs'] + copies[0]['local.mjs.map'], /\/tmp\/|pipec-det-/, 'no absolute paths in the output');
+});
