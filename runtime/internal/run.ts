@@ -52,9 +52,10 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
     job = new LocalJob(graph, stages, manifest, log, deadLetters);
     log.info({ mode: manifest.mode, stages: stages.map((s) => s.id) }, 'job started');
+    const running = Date.now();
     await job.run();
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded and went to the dead-letter file');
-    log.info({ ms: Date.now() - started, deadLetters: deadLetters.count }, 'job finished');
+    log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');
     return 0;
   } catch (error) {
     if (error instanceof FailFastError) {

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench -- <name> [--records N] [--rounds N]`: runs one benchmark.
+ * Targets are ratios against a baseline run in the same process tree, reported as medians.
+ */
+import { parseArgs } from 'node:util';
+import { fusion } from './fusion/index.ts';
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });
+const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion };
+const name = positionals[0];
+if (!name || !benches[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);
+  process.exit(2);
+}
+await benches[name]({ records: Number(values.records ?? 5_000_000), rounds: Number(values.rounds ?? 5) });
