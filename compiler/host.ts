@@ -15,6 +15,8 @@ export interface Host {
   readFile(file: string): string | undefined;
   fileExists(file: string): boolean;
   writeFile(file: string, contents: string | Uint8Array): void;
+  /** Whether a folder exists (module resolution asks before looking inside). */
+  directoryExists(dir: string): boolean;
 }
 
 /** A Host on the real file system. */
@@ -24,6 +26,7 @@ export function nodeHost(root: string = process.cwd()): Host {
     readFile: (file) => (fs.existsSync(file) && fs.statSync(file).isFile() ? fs.readFileSync(file, 'utf8') : undefined),
     fileExists: (file) => fs.existsSync(file) && fs.statSync(file).isFile(),
     writeFile: (file, contents) => { fs.mkdirSync(path.dirname(file), { recursive: true }); fs.writeFileSync(file, contents); },
+    directoryExists: (dir) => fs.existsSync(dir) && fs.statSync(dir).isDirectory(),
   };
 }
 
@@ -38,6 +41,7 @@ export function memoryHost(root: string, files: Record<string, string>): Host & 
     readFile: (file) => absolute.get(file) ?? disk.readFile(file),
     fileExists: (file) => absolute.has(file) || disk.fileExists(file),
     writeFile: (file, contents) => { written.set(file, contents); },
+    directoryExists: (dir) => [...absolute.keys()].some((file) => file.startsWith(dir + path.sep)) || disk.directoryExists(dir),
   };
 }
 

@@ -27,7 +27,7 @@ export function hostLoader(host: Host, virtual: Map<string, string> = new Map())
     name: 'pipec-host',
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
-        if (virtual.has(args.path)) return { path: args.path };
+        if (virtual.has(args.path) || (path.isAbsolute(args.path) && host.fileExists(args.path))) return { path: args.path };
         if (!args.path.startsWith('.') || !args.resolveDir) return undefined;
         // Resolve relative imports ourselves: importers may be virtual (no folder on disk) and files may exist only in the Host.
         const base = path.resolve(args.resolveDir, args.path);

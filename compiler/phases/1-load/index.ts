@@ -58,6 +58,7 @@ function createTsHost(host: Host, options: ts.CompilerOptions): ts.CompilerHost 
     getCurrentDirectory: () => host.root,
     fileExists: (file) => host.fileExists(path.resolve(host.root, file)),
     readFile: (file) => host.readFile(path.resolve(host.root, file)),
+    directoryExists: (dir) => host.directoryExists(path.resolve(host.root, dir)),
     getSourceFile(file, languageVersion) {
       const absolute = path.resolve(host.root, file);
       const stable = isStable(absolute);
