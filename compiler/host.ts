@@ -55,11 +55,13 @@ export const pipecRoot = fromSource ? path.resolve(here, '..') : path.resolve(he
 /** pipec's package.json version. */
 export const pipecVersion: string = JSON.parse(fs.readFileSync(path.join(pipecRoot, 'package.json'), 'utf8')).version;
 
+/** Package entry points whose module is a folder index; other subpaths (`pipec/internal/connectors/file`) map to runtime/<subpath>. */
+const PACKAGE_ENTRIES: Record<string, string> = { pipec: 'api/index', 'pipec/internal': 'internal/index', 'pipec/testing': 'testing/index' };
+
 /** The file a `pipec` or `pipec/<sub>` import means, for type-checking (`types`) or bundling (`code`). */
 export function pipecModule(specifier: string, purpose: 'types' | 'code'): string | undefined {
-  const sub = specifier === 'pipec' ? 'api/index' : specifier.startsWith('pipec/') ? specifier.slice('pipec/'.length) : undefined;
-  if (sub === undefined) return undefined;
-  const relative = sub === 'api/index' ? 'api/index' : sub === 'testing' ? 'testing/index' : sub === 'internal' ? 'internal/index' : sub;
+  if (specifier !== 'pipec' && !specifier.startsWith('pipec/')) return undefined;
+  const relative = PACKAGE_ENTRIES[specifier] ?? specifier.slice('pipec/'.length);
   if (fromSource) return path.join(pipecRoot, 'runtime', `${relative}.ts`);
   return path.join(pipecRoot, 'lib', 'runtime', `${relative}${purpose === 'types' ? '.d.ts' : '.js'}`);
 }

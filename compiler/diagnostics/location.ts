@@ -23,6 +23,11 @@ export function locationOfNode(host: Host, node: ts.Node): DiagnosticLocation {
   return { file: displayPath(host, sourceFile.fileName), line: line + 1, column: character + 1, length: Math.min(node.getEnd() - start, lineText.length - character), lineText };
 }
 
+/** The node a diagnostic about a DSL call should underline: the method name of `x.window(...)`, or the whole call. */
+export function calleeName(call: ts.CallExpression): ts.Node {
+  return ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call;
+}
+
 /** The location of a line and column in one of the program's files. */
 export function locationAt(context: { host: Host; program: ts.Program }, position: SourcePosition, length = 1): DiagnosticLocation {
   const sourceFile = context.program.getSourceFile(path.resolve(context.host.root, position.file));

@@ -52,7 +52,8 @@ const stableFiles = new Map<string, ts.SourceFile>();
 
 function createTsHost(host: Host, options: ts.CompilerOptions): ts.CompilerHost {
   const base = ts.createCompilerHost(options, true);
-  const isStable = (file: string) => !path.resolve(file).startsWith(host.root + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`) || file.includes('/node_modules/');
+  // Files outside the project or in node_modules do not change while the process runs.
+  const isStable = (file: string) => !file.startsWith(host.root + path.sep) || file.includes(`${path.sep}node_modules${path.sep}`);
   return {
     ...base,
     getCurrentDirectory: () => host.root,

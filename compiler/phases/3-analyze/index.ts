@@ -7,7 +7,7 @@
 import path from 'node:path';
 import ts from 'typescript';
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
-import { locationAt, locationOfNode } from '../../diagnostics/location.ts';
+import { calleeName, locationAt, locationOfNode } from '../../diagnostics/location.ts';
 import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
@@ -60,7 +60,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
     const call = callAt(node.site);
     visitors[node.kind]?.({ node, call }, ctx);
     if (node.kind !== 'sink' && !consumers.has(node.id)) {
-      const location = call ? locationOfNode(loaded.host, ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call) : node.site ? locationAt(loaded, node.site) : NO_LOCATION;
+      const location = call ? locationOfNode(loaded.host, calleeName(call)) : node.site ? locationAt(loaded, node.site) : NO_LOCATION;
       found.push(diagnostics.streamWithoutSink(location, { operator: node.label }));
     }
   }

@@ -65,7 +65,7 @@ export class CodeWriter {
     return this.lines.map((l) => l.text).join('\n') + '\n';
   }
 
-  /** A v3 source map of the text: user-origin lines map to `sources[origin.file]` (paths relative to `fromDir`, a project-relative dir), others to `self`. */
+  /** A v3 source map of the text: user-origin lines map to their file (through `relativeTo`), others to the generated module `self`; `contents` are embedded as sourcesContent. */
   sourceMap(self: string, relativeTo: (projectRelative: string) => string, contents: Record<string, string>): string {
     const map = new GenMapping({ file: self });
     const code = this.toString();

@@ -31,6 +31,7 @@ export class LocalJob {
   private readonly sources: SourceBinding[] = [];
   private readonly sinks = new Map<number, SinkConnector>();
   private readonly abort = new AbortController();
+  private readonly edges: Map<string, RuntimeManifest['edges'][number]>;
 
   constructor(
     private readonly graph: Graph,
@@ -38,7 +39,9 @@ export class LocalJob {
     private readonly manifest: RuntimeManifest,
     private readonly log: Logger,
     private readonly deadLetters: DeadLetterFile,
-  ) {}
+  ) {
+    this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
+  }
 
   /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
   stop(): void { this.abort.abort(); }
@@ -56,7 +59,7 @@ export class LocalJob {
       this.pending[stage.id] = Array.from({ length: stage.parallelism }, (_, subtask) =>
         this.sources.filter((s) => s.stage === stage.id && s.subtask === subtask).length +
         info.inputs.reduce((sum, edgeId) => {
-          const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
+          const edge = this.edges.get(edgeId)!;
           return sum + (!byId.has(edge.from) ? 0 : edge.partitioning === 'forward' ? 1 : byId.get(edge.from)!.parallelism);
         }, 0));
     }
@@ -71,7 +74,7 @@ export class LocalJob {
     if (--this.pending[stageId][subtask] > 0) return;
     this.instances[stageId][subtask].finish();
     for (const edgeId of this.manifest.stages[stageId].outputs) {
-      const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
+      const edge = this.edges.get(edgeId)!;
       if (!this.instances[edge.to]) continue;
       if (edge.partitioning === 'forward') this.inputEnded(edge.to, subtask);
       else for (let i = 0; i < this.instances[edge.to].length; i++) this.inputEnded(edge.to, i);
@@ -103,7 +106,7 @@ export class LocalJob {
         return { write: (value) => shared.write(value, subtask) };
       },
       output: (edgeId) => {
-        const edge = manifest.edges.find((e) => e.id === edgeId);
+        const edge = this.edges.get(edgeId);
         if (!edge) throw new Error(`internal: unknown edge ${edgeId}`);
         const downstream = this.instances[edge.to];
         if (!downstream) throw new Error(`stage ${stage.id} writes to stage ${edge.to} over ${edge.topic ?? edgeId}, which this process does not run; run local.mjs, or run every stage with Kafka`);

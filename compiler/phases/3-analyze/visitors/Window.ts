@@ -5,7 +5,7 @@
  */
 import ts from 'typescript';
 import { diagnostics } from '../../../diagnostics/index.ts';
-import { locationOfNode } from '../../../diagnostics/location.ts';
+import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
 import type { LogicalPlan } from '../../../ir/logical-plan.ts';
 import { resolveFunction } from '../functions.ts';
 import type { Visitor } from '../context.ts';
@@ -21,9 +21,8 @@ function hasTimestamps(plan: LogicalPlan, id: number): boolean {
 export const Window: Visitor = (visited, ctx) => {
   const { node, call } = visited;
   const assigner = node.props.assigner as { type: string; time?: string };
-  const at = call ? (ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call) : null;
-  if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && at) {
-    ctx.report(diagnostics.eventTimeWithoutTimestamps(locationOfNode(ctx.host, at), { assigner: assigner.type }));
+  if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && call) {
+    ctx.report(diagnostics.eventTimeWithoutTimestamps(locationOfNode(ctx.host, calleeName(call)), { assigner: assigner.type }));
   }
   if (assigner.type === 'session' && node.props.function === 'aggregate' && call?.arguments[0]) {
     const argument = call.arguments[0];
