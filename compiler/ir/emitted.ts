@@ -3,6 +3,7 @@
  * module source of each stage (with its source map back to the user's file),
  * the local runner, the manifest and deployment files.
  */
+import type { WatermarkTopology } from './physical-plan.ts';
 
 /** A generated TypeScript module, before bundling. */
 export interface GeneratedModule {
@@ -22,8 +23,9 @@ export interface Manifest {
   stages: Array<{
     id: number; file: string; parallelism: number; operators: string[]; chains: string[][];
     inputs: string[]; outputs: string[]; connectors: string[]; state: string[];
+    watermarks: WatermarkTopology;
   }>;
-  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null }>;
+  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null }>;
   /** sha256 over the plan and the generated code: identical builds have identical hashes. */
   contentHash: string;
 }

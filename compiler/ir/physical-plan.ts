@@ -22,6 +22,13 @@ export interface StageEdge {
   inputIndex: number;
 }
 
+/** Which watermark origins feed each event-time operator and outgoing edge of a stage (see optimize/watermarks.ts). */
+export interface WatermarkTopology {
+  origins: string[];
+  consumers: Array<{ node: number; origins: string[] }>;
+  outputs: Array<{ edge: string; origins: string[] }>;
+}
+
 /** One stage: a set of nodes that run in the same worker at the same parallelism. */
 export interface Stage {
   id: number;
@@ -35,6 +42,7 @@ export interface Stage {
   outputs: string[];
   /** Maximal runs of chained operators (Flink's OperatorChain), for plans and graphs. */
   chains: number[][];
+  watermarks: WatermarkTopology;
 }
 
 /** The result of the optimize phase. */

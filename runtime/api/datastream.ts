@@ -9,7 +9,7 @@ import type { Sink } from './connectors.ts';
 import type { Duration } from './duration.ts';
 import { parseDuration } from './duration.ts';
 import type {
-  AggregateFunction, CoProcessFunction, CountWindow, KeyedProcessFunction, OutputTag,
+  AggregateFunction, CoProcessFunction, CountWindow, KeyedCoProcessFunction, KeyedProcessFunction, OutputTag,
   ProcessFunction, TimeWindow, WindowMeta,
 } from './functions.ts';
 import type { CountWindowAssigner, TimeWindowAssigner, WindowAssigner } from './windows.ts';
@@ -165,8 +165,8 @@ export class KeyedStream<T, K> extends StreamBase {
   }
 
   /** Pairs two keyed streams: the two-input function gets keyed state and timers. */
-  connect<U, K2>(other: KeyedStream<U, K2>): ConnectedStreams<T, U> {
-    return new ConnectedStreams<T, U>(this.builder, this.node, other.node, true);
+  connect<U>(other: KeyedStream<U, K>): KeyedConnectedStreams<T, U, K> {
+    return new KeyedConnectedStreams<T, U, K>(this.builder, this.node, other.node);
   }
 }
 
@@ -231,6 +231,20 @@ export class ConnectedStreams<A, B> {
   /** A CoProcessFunction (keyed state and timers when both inputs are keyed). */
   process<U>(fn: CoProcessFunction<A, B, U>): DataStream<U> {
     return new DataStream<U>(this.builder, this.builder.add('coProcess', [this.first.id, this.second.id], { keyed: this.keyed }, fn));
+  }
+}
+
+/** Two keyed streams joined by key: the two-input function has keyed state and timers. */
+export class KeyedConnectedStreams<A, B, K> {
+  /** @internal */
+  constructor(private readonly builder: GraphBuilder, private readonly first: GraphNode, private readonly second: GraphNode) {}
+  /** One function per input, same output type. */
+  map<U>(fn1: (value: A) => U, fn2: (value: B) => U): DataStream<U> {
+    return new DataStream<U>(this.builder, this.builder.add('coMap', [this.first.id, this.second.id], { keyed: true }, [fn1, fn2]));
+  }
+  /** A KeyedCoProcessFunction. */
+  process<U>(fn: KeyedCoProcessFunction<K, A, B, U>): DataStream<U> {
+    return new DataStream<U>(this.builder, this.builder.add('coProcess', [this.first.id, this.second.id], { keyed: true }, fn));
   }
 }
 

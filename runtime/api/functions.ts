@@ -104,6 +104,15 @@ export interface CoProcessFunction<I1, I2, O> {
   close?(): void;
 }
 
+/** Flink's KeyedCoProcessFunction: a two-input function over keyed connected streams, with keyed state and timers. */
+export interface KeyedCoProcessFunction<K, I1, I2, O> {
+  open?(ctx: KeyedContext<K, O>): void;
+  processElement1(value: I1, ctx: KeyedContext<K, O>): void;
+  processElement2(value: I2, ctx: KeyedContext<K, O>): void;
+  onTimer?(timestamp: number, ctx: OnTimerContext<K, O>): void;
+  close?(): void;
+}
+
 /** Flink's AggregateFunction. `merge` is required for session windows. */
 export interface AggregateFunction<IN, ACC, OUT> {
   createAccumulator(): ACC;

@@ -8,4 +8,10 @@ export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, S
 export { runLocal, runStageWorker } from './run.ts';
 export { partitionForKey, keyText, murmur2 } from './partitioning.ts';
 export { processContext } from './operators/process.ts';
+export { windowOperator, keyedProcessOperator, coProcessOperator } from './operators/factories.ts';
+export { LocalJob, type LocalJobOptions } from './local/job.ts';
+export { KeyedStateBackend, keyGroupOf, MAX_PARALLELISM, type KeyedStateSnapshot } from './state/backend.ts';
+export { InternalTimerService } from './state/timers.ts';
+export { ManualTime, systemTime, type ProcessingTimeService } from './time.ts';
+export { WatermarkCoordinator, WatermarkGenerator, type WatermarkTopology } from './watermarks.ts';
 export { rollingMin, rollingMax, rollingMinBy, rollingMaxBy } from './operators/rolling.ts';

@@ -54,6 +54,7 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     log.info({ mode: manifest.mode, stages: stages.map((s) => s.id) }, 'job started');
     const running = Date.now();
     await job.run();
+    for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded and went to the dead-letter file');
     log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');
     return 0;

@@ -5,7 +5,12 @@
  * returned StageInstance.
  */
 import type { Graph, GraphNode } from '../api/graph.ts';
+import type { Metrics } from '../api/functions.ts';
 import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from './connectors/types.ts';
+import type { KeyedStateBackend } from './state/backend.ts';
+import type { InternalTimerService } from './state/timers.ts';
+import type { ProcessingTimeService } from './time.ts';
+import type { WatermarkGenerator, WatermarkTopology } from './watermarks.ts';
 
 /** A record crossing a stage boundary: key (for hash edges), value, event timestamp. */
 export type EdgeInput = (key: unknown, value: unknown, timestamp: number | undefined) => void;
@@ -35,18 +40,34 @@ export interface StageEnv {
   sink(nodeId: number, create: (ctx: SinkContext) => SinkConnector): SinkWriter;
   /** The output of a cut edge. */
   output(edgeId: string): EdgeOutput;
-  /** Keyed state of an operator: the value per key. */
+  /** Keyed state of a rolling aggregation: the value per key. */
   keyedState<S>(nodeId: number): Map<unknown, S>;
-  /** Records that `process` sends to a side output tag nobody reads are counted here. */
-  unreadSideOutput(tag: string): void;
+  /** The keyed state backend of an operator (one per node per instance). */
+  backend(nodeId: number): KeyedStateBackend;
+  /** The timers of an operator. */
+  timers(nodeId: number): InternalTimerService;
+  /** Processing time (the wall clock, or a manual clock in tests). */
+  readonly time: ProcessingTimeService;
+  /** The watermark generator of an assignTimestamps node. */
+  watermarkGenerator(nodeId: number): WatermarkGenerator;
+  /** Registers an event-time operator's watermark callback. */
+  onWatermark(nodeId: number, onWatermark: (watermark: number) => void): void;
+  /** Sends a record to a side output: to `route` (the generated reader) when one exists; observed by pipec/testing. */
+  sideOutput(tag: string, route: ((value: any, ts: number | undefined) => void) | undefined, value: unknown, ts: number | undefined): void;
+  /** User metrics of an operator (ctx.metrics). */
+  metrics(nodeId: number): Metrics;
+  /** Adds to one of the runtime's counters (e.g. droppedLateRecords). */
+  count(nodeId: number, name: string, by?: number): void;
 }
 
 /** One running instance of a stage. */
 export interface StageInstance {
   /** Entry points for records arriving over cut edges, by edge id. */
   inputs: Record<string, EdgeInput>;
-  /** Called once every input of the instance has ended (batch: emit final values). */
+  /** Called once every input of the instance has ended, before the final +∞ watermark (batch: emit final values). */
   finish(): void;
+  /** Called after the final watermark: close user functions, fire processing-time windows. */
+  close(): void;
 }
 
 /** What a generated stage module exports. */
@@ -60,8 +81,8 @@ export interface StageDefinition {
 export interface RuntimeManifest {
   pipeline: string;
   mode: 'batch' | 'streaming';
-  stages: Array<{ id: number; parallelism: number; inputs: string[]; outputs: string[]; operators: string[] }>;
-  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null }>;
+  stages: Array<{ id: number; parallelism: number; inputs: string[]; outputs: string[]; operators: string[]; watermarks: WatermarkTopology }>;
+  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null }>;
   /** Node kinds in id order: checked against the graph rebuilt at start-up. */
   nodes: string[];
   contentHash: string;

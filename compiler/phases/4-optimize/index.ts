@@ -9,6 +9,7 @@
  */
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
 import type { Partitioning, PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
+import { watermarkTopology } from './watermarks.ts';
 
 /** Sources that read their whole input in one task (Flink's non-parallel sources). */
 const NON_PARALLEL_SOURCES = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'mysql.table', 'mysql.cdc']);
@@ -145,6 +146,7 @@ export function optimize(plan: LogicalPlan): PhysicalPlan {
       inputs: edges.filter((e) => e.toStage === id).map((e) => e.id),
       outputs: edges.filter((e) => e.fromStage === id).map((e) => e.id),
       chains: chainsOf(nodes, plan, consumers, (a, b) => stageOfNode(a) === stageOfNode(b)),
+      watermarks: watermarkTopology(plan, nodes, edges, id),
     };
   });
   return { stages, edges, parallelism };

@@ -20,7 +20,13 @@ export class LabelSkip implements Skip {
 }
 
 /** Where the emitter is: the writer, the record variable, the timestamp variable and the skip. */
-export interface EmitContext { w: CodeWriter; input: string; ts: string; skip: Skip; key?: string }
+export interface EmitContext {
+  w: CodeWriter; input: string; ts: string; skip: Skip;
+  /** The key variable, in code reached over a hash edge. */
+  key?: string;
+  /** Which input of a two-input node the record arrives on. */
+  inputIndex?: number;
+}
 
 /** Emits the code of one node given its input. */
 export type NodeEmitter = (node: LogicalNode, ctx: EmitContext, gen: StageGen) => void;
@@ -32,10 +38,12 @@ export class StageGen {
   readonly imports = new Map<string, Set<string>>();
   readonly inputs: Array<{ edge: StageEdge; w: CodeWriter }> = [];
   readonly finish = new CodeWriter();
+  readonly close = new CodeWriter();
   private readonly declared = new Set<string>();
-  /** Process nodes whose open()/close() calls are written. */
-  readonly hoistedOpen = new Set<number>();
+  private readonly registered = new Set<number>();
   private readonly pendingHeads: number[] = [];
+  private readonly pendingInputs: Array<[number, number]> = [];
+  private readonly inputHeads = new Set<string>();
   private readonly heads = new Set<number>();
   readonly consumers = new Map<number, number[]>();
 
@@ -61,6 +69,13 @@ export class StageGen {
     return name;
   }
 
+  /** True the first time it is asked for a node: for set-up written once however many paths reach the node. */
+  registerOnce(nodeId: number): boolean {
+    if (this.registered.has(nodeId)) return false;
+    this.registered.add(nodeId);
+    return true;
+  }
+
   /** The user function of a node, called by reference. */
   reference(nodeId: number): string {
     const node = this.node(nodeId);
@@ -78,8 +93,35 @@ export class StageGen {
     return `emit${nodeId}`;
   }
 
+  /** The entry function `input<N>_<i>(value, ts)` of input i of a two-input node reached inside the stage. */
+  inputHead(nodeId: number, index: number): string {
+    const name = `input${nodeId}_${index}`;
+    if (!this.inputHeads.has(name)) { this.inputHeads.add(name); this.pendingInputs.push([nodeId, index]); }
+    return name;
+  }
+
+  /** `{ tag: emitN, ... }` for the getSideOutput streams that read node `id`'s side outputs. */
+  sideRoutes(id: number): string {
+    const routes = (this.consumers.get(id) ?? []).map((c) => this.node(c)).filter((c) => c.kind === 'sideOutput')
+      .map((s) => `${JSON.stringify(s.props.tag)}: ${this.head(s.id)}`);
+    return `{ ${routes.join(', ')} }`;
+  }
+
   /** Writes queued continuation functions until none is left. */
   drainHeads(): void {
+    while (this.pendingInputs.length || this.pendingHeads.length) this.drainOnce();
+  }
+
+  private drainOnce(): void {
+    while (this.pendingInputs.length) {
+      const [id, index] = this.pendingInputs.shift()!;
+      const w = this.functions;
+      if (!w.empty) w.line();
+      w.line(`// input ${index + 1} of ${this.node(id).label}`);
+      w.block(`function input${id}_${index}(value: any, ts: number | undefined): void {`, () => {
+        this.writeNode(id, { w, input: 'value', ts: 'ts', inputIndex: index, skip: { statement: () => 'return;' } });
+      });
+    }
     while (this.pendingHeads.length) {
       const id = this.pendingHeads.shift()!;
       const w = this.functions;
@@ -106,7 +148,9 @@ export class StageGen {
       const node = this.node(consumer);
       if (node.kind === 'sideOutput') continue; // reached through ctx.output
       if (this.inStage(consumer)) {
-        branches.push((c) => (node.inputs.length > 1 ? c.w.line(`${this.head(consumer)}(${c.input}, ${c.ts});`) : this.writeNode(consumer, c)));
+        if (node.inputs.length === 1) branches.push((c) => this.writeNode(consumer, c));
+        else if (node.kind === 'union') branches.push((c) => c.w.line(`${this.head(consumer)}(${c.input}, ${c.ts});`));
+        else branches.push((c) => c.w.line(`${this.inputHead(consumer, node.inputs.indexOf(id))}(${c.input}, ${c.ts});`));
       } else {
         for (const edge of this.physical.edges.filter((e) => e.fromNode === id && e.toNode === consumer)) {
           branches.push((c) => c.w.line(`${this.output(edge)}.collect(undefined, ${c.input}, ${c.ts});`));

@@ -33,7 +33,7 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
   for (const edgeId of stage.inputs) {
     const edge = physical.edges.find((e) => e.id === edgeId)!;
     const w = new CodeWriter();
-    gen.writeNode(edge.toNode, { w, input: 'value', ts: 'ts', key: 'key', skip: { statement: () => 'return;' } });
+    gen.writeNode(edge.toNode, { w, input: 'value', ts: 'ts', key: 'key', inputIndex: edge.inputIndex, skip: { statement: () => 'return;' } });
     gen.inputs.push({ edge, w });
   }
   gen.drainHeads();
@@ -67,6 +67,8 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
         }, '},');
         if (gen.finish.empty) out.line('finish(): void {},');
         else out.block('finish(): void {', () => out.append(gen.finish), '},');
+        if (gen.close.empty) out.line('close(): void {},');
+        else out.block('close(): void {', () => out.append(gen.close), '},');
       }, '};');
     }, '},');
   }, '};');

@@ -1,15 +1,14 @@
 /**
  * window / windowAll: event-time windows need timestamps upstream (PC1003),
- * session windows need mergeable aggregates (PC1008); the window runtime itself
- * is not in this release (PC1900).
+ * session windows need mergeable aggregates (PC1008), and the window function
+ * and projection get the usual checks (they run in the WindowOperator, by reference).
  */
 import ts from 'typescript';
 import { diagnostics } from '../../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
 import type { LogicalPlan } from '../../../ir/logical-plan.ts';
-import { resolveFunction } from '../functions.ts';
+import { analyzeFunction, resolveFunction } from '../functions.ts';
 import type { Visitor } from '../context.ts';
-import { Unsupported } from './Unsupported.ts';
 
 /** Whether some path upstream of `id` assigns timestamps. */
 function hasTimestamps(plan: LogicalPlan, id: number): boolean {
@@ -18,8 +17,7 @@ function hasTimestamps(plan: LogicalPlan, id: number): boolean {
   return node.inputs.length > 0 && node.inputs.every((input) => hasTimestamps(plan, input));
 }
 
-export const Window: Visitor = (visited, ctx) => {
-  const { node, call } = visited;
+export const Window: Visitor = ({ node, call }, ctx) => {
   const assigner = node.props.assigner as { type: string; time?: string };
   if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && call) {
     ctx.report(diagnostics.eventTimeWithoutTimestamps(locationOfNode(ctx.host, calleeName(call)), { assigner: assigner.type }));
@@ -32,5 +30,6 @@ export const Window: Visitor = (visited, ctx) => {
       ctx.report(diagnostics.sessionWindowNeedsMerge(locationOfNode(ctx.host, argument), {}));
     }
   }
-  Unsupported(visited, ctx);
+  const operator = `window ${String(node.props.function)}`;
+  for (const argument of call?.arguments.slice(0, 2) ?? []) analyzeFunction(ctx, node.id, argument, { operator, inlinable: false, replayed: true });
 };

@@ -8,7 +8,9 @@ import { KeyBy } from './KeyBy.ts';
 import { Map } from './Map.ts';
 import { Process } from './Process.ts';
 import { RollingAggregate } from './RollingAggregate.ts';
-import { Unsupported } from './Unsupported.ts';
+import { AssignTimestamps } from './AssignTimestamps.ts';
+import { CoMap } from './CoMap.ts';
+import { KeyedProcess } from './KeyedProcess.ts';
 import { Window } from './Window.ts';
 
 /** Visitors by node kind; kinds without an entry need no analysis (union, rebalance, sideOutput). */
@@ -21,10 +23,10 @@ export const visitors: Partial<Record<NodeKind, Visitor>> = {
   keyBy: KeyBy,
   process: Process,
   rollingAggregate: RollingAggregate,
-  assignTimestamps: Unsupported,
+  assignTimestamps: AssignTimestamps,
   window: Window,
   windowAll: Window,
-  keyedProcess: Unsupported,
-  coMap: Unsupported,
-  coProcess: Unsupported,
+  keyedProcess: KeyedProcess,
+  coMap: CoMap,
+  coProcess: KeyedProcess,
 };

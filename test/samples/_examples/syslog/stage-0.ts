@@ -15,28 +15,21 @@ export const stage0: rt.StageDefinition = {
   create(env: rt.StageEnv): rt.StageInstance {
     // process (syslog.ts:14): your ProcessFunction
     const process1 = env.fn<any>(1);
-    const ctx1 = rt.processContext(env, emit1, { "unparsed": emit9 });
+    const ctx1 = rt.processContext(env, 1, emit1, { "unparsed": emit9 });
+    env.onWatermark(1, (wm) => { ctx1.currentWatermark = wm; });
     process1.open?.(ctx1);
-    // sink print() (syslog.ts:34)
-    const sink11 = env.sink(11, (c) => new PrintSink(c));
     // sink file.jsonl(syslog-out/entries.jsonl) (syslog.ts:22)
     const sink2 = env.sink(2, (c) => new FileJsonlSink(c));
     // to stage 1 (hash partitioning)
     const out6 = env.output("rollingAggregate-6");
+    // sink print() (syslog.ts:34)
+    const sink11 = env.sink(11, (c) => new PrintSink(c));
 
     // after source file.lines(dsl-examples/data/syslog.log)
     function emit0(v0: any, ts: number | undefined): void {
       // process (syslog.ts:14)
       ctx1.timestamp = ts;
       process1.processElement(v0, ctx1);
-    }
-
-    // after sideOutput(unparsed)
-    function emit9(v9: any, ts: number | undefined): void {
-      // map (syslog.ts:33)
-      const v10 = `unparsed,${v9}`;
-      // sink print() (syslog.ts:34)
-      sink11.write(v10, ts);
     }
 
     // after process
@@ -54,12 +47,21 @@ export const stage0: rt.StageDefinition = {
       }
     }
 
+    // after sideOutput(unparsed)
+    function emit9(v9: any, ts: number | undefined): void {
+      // map (syslog.ts:33)
+      const v10 = `unparsed,${v9}`;
+      // sink print() (syslog.ts:34)
+      sink11.write(v10, ts);
+    }
+
     // source file.lines(dsl-examples/data/syslog.log) (syslog.ts:13)
     env.source(0, (c) => new FileLinesSource(c), emit0);
 
     return {
       inputs: {},
-      finish(): void {
+      finish(): void {},
+      close(): void {
         process1.close?.();
       },
     };

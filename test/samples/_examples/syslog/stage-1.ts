@@ -35,6 +35,7 @@ export const stage1: rt.StageDefinition = {
       finish(): void {
         for (const v6 of state6.values()) emit6(v6, undefined);
       },
+      close(): void {},
     };
   },
 };

@@ -35,6 +35,7 @@ export const stage1: rt.StageDefinition = {
       finish(): void {
         for (const v5 of state5.values()) emit5(v5, undefined);
       },
+      close(): void {},
     };
   },
 };

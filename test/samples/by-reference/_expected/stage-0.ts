@@ -35,6 +35,7 @@ export const stage0: rt.StageDefinition = {
     return {
       inputs: {},
       finish(): void {},
+      close(): void {},
     };
   },
 };

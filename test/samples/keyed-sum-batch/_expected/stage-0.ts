@@ -25,6 +25,7 @@ export const stage0: rt.StageDefinition = {
     return {
       inputs: {},
       finish(): void {},
+      close(): void {},
     };
   },
 };

@@ -33,6 +33,7 @@ export const stage1: rt.StageDefinition = {
       finish(): void {
         for (const v2 of state2.values()) emit2(v2, undefined);
       },
+      close(): void {},
     };
   },
 };

@@ -32,6 +32,7 @@ export const stage1: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

@@ -23,6 +23,7 @@ export const stage0: rt.StageDefinition = {
     return {
       inputs: {},
       finish(): void {},
+      close(): void {},
     };
   },
 };

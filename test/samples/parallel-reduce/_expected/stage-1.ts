@@ -23,6 +23,7 @@ export const stage1: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

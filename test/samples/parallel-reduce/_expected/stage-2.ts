@@ -37,6 +37,7 @@ export const stage2: rt.StageDefinition = {
       finish(): void {
         for (const v3 of state3.values()) emit3(v3, undefined);
       },
+      close(): void {},
     };
   },
 };

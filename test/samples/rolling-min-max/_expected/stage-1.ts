@@ -34,6 +34,7 @@ export const stage1: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

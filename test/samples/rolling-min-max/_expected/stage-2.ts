@@ -34,6 +34,7 @@ export const stage2: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

@@ -34,6 +34,7 @@ export const stage3: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

@@ -34,6 +34,7 @@ export const stage4: rt.StageDefinition = {
         },
       },
       finish(): void {},
+      close(): void {},
     };
   },
 };

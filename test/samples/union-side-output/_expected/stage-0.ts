@@ -16,12 +16,13 @@ export const stage0: rt.StageDefinition = {
   create(env: rt.StageEnv): rt.StageInstance {
     // process (pipeline.ts:9): your ProcessFunction
     const process3 = env.fn<any>(3);
-    const ctx3 = rt.processContext(env, emit3, { "rejected": emit6 });
+    const ctx3 = rt.processContext(env, 3, emit3, { "rejected": emit6 });
+    env.onWatermark(3, (wm) => { ctx3.currentWatermark = wm; });
     process3.open?.(ctx3);
-    // sink print() (pipeline.ts:22)
-    const sink8 = env.sink(8, (c) => new PrintSink(c));
     // sink print() (pipeline.ts:21)
     const sink5 = env.sink(5, (c) => new PrintSink(c));
+    // sink print() (pipeline.ts:22)
+    const sink8 = env.sink(8, (c) => new PrintSink(c));
 
     // after source collection(3 items)
     function emit0(v0: any, ts: number | undefined): void {
@@ -40,14 +41,6 @@ export const stage0: rt.StageDefinition = {
       process3.processElement(v2, ctx3);
     }
 
-    // after sideOutput(rejected)
-    function emit6(v6: any, ts: number | undefined): void {
-      // map (pipeline.ts:22)
-      const v7 = `rejected ${v6}`;
-      // sink print() (pipeline.ts:22)
-      sink8.write(v7, ts);
-    }
-
     // after process
     function emit3(v3: any, ts: number | undefined): void {
       // map (pipeline.ts:16)
@@ -61,6 +54,14 @@ export const stage0: rt.StageDefinition = {
       sink5.write(v4, ts);
     }
 
+    // after sideOutput(rejected)
+    function emit6(v6: any, ts: number | undefined): void {
+      // map (pipeline.ts:22)
+      const v7 = `rejected ${v6}`;
+      // sink print() (pipeline.ts:22)
+      sink8.write(v7, ts);
+    }
+
     // source collection(3 items) (pipeline.ts:7)
     env.source(0, (c) => new CollectionSource(c), emit0);
     // source collection(3 items) (pipeline.ts:8)
@@ -68,7 +69,8 @@ export const stage0: rt.StageDefinition = {
 
     return {
       inputs: {},
-      finish(): void {
+      finish(): void {},
+      close(): void {
         process3.close?.();
       },
     };

@@ -29,6 +29,7 @@ export const stage0: rt.StageDefinition = {
     return {
       inputs: {},
       finish(): void {},
+      close(): void {},
     };
   },
 };

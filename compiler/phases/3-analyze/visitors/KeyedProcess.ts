@@ -1,0 +1,7 @@
+/** keyBy(...).process(fn) and connect(...).process(fn): the function object is checked and called by reference. */
+import { analyzeFunction } from '../functions.ts';
+import type { Visitor } from '../context.ts';
+
+export const KeyedProcess: Visitor = ({ node, call }, ctx) => {
+  ctx.setFunction(analyzeFunction(ctx, node.id, call?.arguments[0], { operator: 'process', inlinable: false, replayed: true }));
+};

@@ -1,0 +1,22 @@
+/**
+ * assignTimestamps: the record's timestamp becomes `tsN`; the rest of the chain
+ * runs with it, and then the watermark generator sees it — so the record is
+ * processed before the watermark it causes, whatever filters skip.
+ */
+import { CodeWriter } from '../writer.ts';
+import { siteLabel, writeCall } from '../inline.ts';
+import { LabelSkip, type NodeEmitter } from '../context.ts';
+
+export const AssignTimestamps: NodeEmitter = (node, ctx, gen) => {
+  const id = node.id;
+  const fp = gen.analysis.functions[id];
+  const generator = gen.declare(`watermarks${id}`, `env.watermarkGenerator(${id})`, `${node.label} (${siteLabel(node.site)}): bounded out-of-orderness watermarks`);
+  ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
+  writeCall(ctx.w, fp, id, [ctx.input], `ts${id}`, (n) => gen.reference(n));
+  const skip = new LabelSkip(`record${id}`);
+  const inner = new CodeWriter();
+  gen.writeConsumers(id, { ...ctx, w: inner, ts: `ts${id}`, skip });
+  if (skip.used) ctx.w.block(`${skip.label}: {`, () => ctx.w.append(inner));
+  else ctx.w.append(inner);
+  ctx.w.line(`${generator}.onEvent(ts${id});`);
+};

@@ -1,0 +1,14 @@
+/** keyBy(...).process(...): a KeyedProcessOperator (runtime) with keyed state and timers; emits continue in emitN. */
+import { siteLabel } from '../inline.ts';
+import type { NodeEmitter } from '../context.ts';
+
+export const KeyedProcess: NodeEmitter = (node, ctx, gen) => {
+  const id = node.id;
+  const operator = gen.declare(`keyed${id}`, `rt.keyedProcessOperator(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your KeyedProcessFunction`);
+  if (gen.registerOnce(id)) {
+    gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
+    gen.close.line(`${operator}.close();`);
+  }
+  ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
+  ctx.w.line(`${operator}.processElement(${ctx.key ?? 'key'}, ${ctx.input}, ${ctx.ts});`);
+};

@@ -1,0 +1,52 @@
+/**
+ * What generated stage code calls to create the stateful operators of a node:
+ * each reads the node's settings from the graph rebuilt at start-up and gets
+ * its state backend, timers and clock from the StageEnv.
+ */
+import type { CoProcessFunction, KeyedProcessFunction } from '../../api/functions.ts';
+import type { WindowAssigner } from '../../api/windows.ts';
+import type { StageEnv } from '../stage.ts';
+import { CoProcessOperator, KeyedProcessOperator, type KeyedOperatorContext } from './keyed-process.ts';
+import { WindowOperator } from './window.ts';
+import { windowAccumulator } from './window-functions.ts';
+
+/** A generated continuation: the rest of the chain after an operator. */
+export type Emit = (value: any, ts: number | undefined) => void;
+/** Generated continuations of the side outputs read downstream, by tag name. */
+export type SideOutputs = Record<string, Emit>;
+
+function keyedContext(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): KeyedOperatorContext {
+  return {
+    backend: env.backend(nodeId), timers: env.timers(nodeId), time: env.time, metrics: env.metrics(nodeId),
+    emit, output: (tag, value, ts) => env.sideOutput(tag, sideOutputs[tag], value, ts),
+  };
+}
+
+/** The WindowOperator of a window or windowAll node. */
+export function windowOperator(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): WindowOperator {
+  const node = env.node(nodeId);
+  const props = node.props as { assigner: WindowAssigner; allowedLateness: number; lateDataTag?: string; function: string; project?: (r: unknown, m: { key: unknown; window: object }) => unknown };
+  return new WindowOperator({
+    assigner: props.assigner,
+    allowedLateness: props.allowedLateness,
+    accumulator: windowAccumulator(props.function, node.fn, props.project),
+    backend: env.backend(nodeId), timers: env.timers(nodeId), time: env.time,
+    batch: env.mode === 'batch',
+    keyed: node.kind === 'window',
+    emit,
+    late: props.lateDataTag
+      ? (value, ts) => env.sideOutput(props.lateDataTag!, sideOutputs[props.lateDataTag!], value, ts)
+      : () => env.count(nodeId, 'droppedLateRecords'),
+  });
+}
+
+/** The operator of a keyBy(...).process(...) node. */
+export function keyedProcessOperator(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): KeyedProcessOperator {
+  return new KeyedProcessOperator(keyedContext(env, nodeId, emit, sideOutputs), env.fn<KeyedProcessFunction<unknown, unknown, unknown>>(nodeId));
+}
+
+/** The operator of a connect(...).process(...) node. */
+export function coProcessOperator(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): CoProcessOperator {
+  const keyed = env.node(nodeId).props.keyed === true;
+  return new CoProcessOperator(keyedContext(env, nodeId, emit, sideOutputs), env.fn<CoProcessFunction<unknown, unknown, unknown>>(nodeId), keyed);
+}

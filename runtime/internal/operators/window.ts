@@ -1,0 +1,287 @@
+/**
+ * WindowOperator: keyed (and, with one constant key, non-keyed) windows with
+ * Flink's semantics (DESIGN.md §2).
+ *
+ * - Tumbling and sliding windows aggregate per pane (a slice of gcd(size, slide))
+ *   and combine the panes of a window when it fires, so a 60 s / 1 s window costs
+ *   about what a 1 s tumbling window does. One timer per key at the next window
+ *   end with data; firing a window schedules the next.
+ * - Session windows merge when they touch or overlap; touching counts, as in
+ *   Flink's TimeWindow.intersects.
+ * - A window fires when the watermark reaches end − 1. An element whose windows
+ *   are all past end − 1 + allowedLateness is late: dropped and counted, or sent
+ *   to the late-data side output. An element that lands in an already fired
+ *   window within the allowed lateness fires it again (Flink's EventTimeTrigger).
+ * - Count windows fire every `slide` elements of a key over the last `size`;
+ *   a partial count window never fires.
+ * - In batch mode nothing is late; every window fires once, at the end.
+ *
+ * Per-key window contents live in the KeyedStateBackend and timers in the
+ * InternalTimerService, so both snapshot and restore by key group.
+ */
+import type { CountWindowAssigner, TimeWindowAssigner, WindowAssigner } from '../../api/windows.ts';
+import type { KeyedStateBackend } from '../state/backend.ts';
+import type { InternalTimerService, TimeDomain } from '../state/timers.ts';
+import type { ProcessingTimeService } from '../time.ts';
+import type { WindowAccumulator } from './window-functions.ts';
+
+/** Everything a window operator needs from the runtime. */
+export interface WindowOperatorContext {
+  assigner: WindowAssigner;
+  allowedLateness: number;
+  accumulator: WindowAccumulator;
+  backend: KeyedStateBackend;
+  timers: InternalTimerService;
+  time: ProcessingTimeService;
+  batch: boolean;
+  /** windowAll: user functions see `key` as undefined. */
+  keyed: boolean;
+  emit(value: unknown, ts: number | undefined): void;
+  /** Late elements: to the side output when one is set, else counted. */
+  late(value: unknown, ts: number | undefined): void;
+}
+
+interface PaneState { panes: Map<number, unknown>; timer: number | undefined }
+interface Session { start: number; end: number; acc: unknown }
+interface SessionState { sessions: Session[] }
+interface CountState { count: number; acc: unknown; buffer: unknown[] }
+
+const mod = (a: number, b: number) => ((a % b) + b) % b;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** The window operator of one keyed stage instance. */
+export class WindowOperator {
+  private watermark = -Infinity;
+  private readonly domain: TimeDomain;
+  private readonly pane: number;
+  private scheduled: { at: number; cancel: () => void } | null = null;
+  private readonly table: Map<unknown, unknown>;
+
+  constructor(private readonly ctx: WindowOperatorContext) {
+    const a = ctx.assigner;
+    this.domain = a.type !== 'count' && (a as TimeWindowAssigner).time === 'processing' ? 'processing' : 'event';
+    this.pane = a.type === 'tumbling' || a.type === 'sliding' ? gcd(a.size, a.slide) : 0;
+    this.table = ctx.backend.table('window');
+  }
+
+  /** The time the window logic runs on now: the watermark, or the clock for processing time. */
+  private now(): number {
+    return this.domain === 'event' ? this.watermark : this.ctx.time.now();
+  }
+
+  processElement(key: unknown, value: unknown, ts: number | undefined): void {
+    const a = this.ctx.assigner;
+    if (a.type === 'count') { this.countElement(a, key, value, ts); return; }
+    const time = this.domain === 'event' ? ts : this.ctx.time.now();
+    if (time === undefined) throw new Error('a record without a timestamp reached an event-time window: call assignTimestamps upstream');
+    this.ctx.backend.currentKey = key;
+    if (a.type === 'session') this.sessionElement(a, key, value, time, ts);
+    else this.paneElement(a, key, value, time, ts);
+  }
+
+  /** The watermark rose: fire due windows (event time). */
+  onWatermark(watermark: number): void {
+    this.watermark = watermark;
+    if (this.domain === 'event') this.ctx.timers.advance('event', watermark, (key, t) => this.onTimer(key, t));
+  }
+
+  /** End of input: processing-time windows fire too (event-time ones fired at the +∞ watermark). */
+  endOfInput(): void {
+    this.scheduled?.cancel();
+    this.scheduled = null;
+    if (this.domain === 'processing') this.ctx.timers.advance('processing', Infinity, (key, t) => this.onTimer(key, t));
+  }
+
+  private isLate(end: number, now: number): boolean {
+    return !this.ctx.batch && this.domain === 'event' && end - 1 + this.ctx.allowedLateness <= now;
+  }
+
+  private register(key: unknown, timestamp: number): void {
+    this.ctx.timers.register(this.domain, key, timestamp);
+    if (this.domain === 'processing') this.scheduleProcessing();
+  }
+
+  private scheduleProcessing(): void {
+    const next = this.ctx.timers.nextProcessingTime();
+    if (next === undefined || (this.scheduled && this.scheduled.at <= next)) return;
+    this.scheduled?.cancel();
+    this.scheduled = {
+      at: next,
+      cancel: this.ctx.time.schedule(next, () => {
+        this.scheduled = null;
+        this.ctx.timers.advance('processing', this.ctx.time.now(), (key, t) => this.onTimer(key, t));
+        this.scheduleProcessing();
+      }),
+    };
+  }
+
+  private out(key: unknown, window: object, acc: unknown, ts: number | undefined): void {
+    this.ctx.accumulator.emit(acc, this.ctx.keyed ? key : undefined, window, ts, this.watermark, this.ctx.emit);
+  }
+
+  // ---- tumbling and sliding: panes ----
+
+  private paneElement(a: TimeWindowAssigner, key: unknown, value: unknown, time: number, ts: number | undefined): void {
+    const { size, slide, offset } = a;
+    const lastStart = time - mod(time - offset, slide);
+    const now = this.now();
+    if (this.isLate(lastStart + size, now)) { this.ctx.late(value, ts); return; }
+    let state = this.table.get(key) as PaneState | undefined;
+    if (!state) { state = { panes: new Map(), timer: undefined }; this.table.set(key, state); }
+    const acc = this.ctx.accumulator;
+    const paneStart = time - mod(time - offset, this.pane);
+    const paneAcc = state.panes.get(paneStart);
+    // Without merge, a pane keeps its elements and windows fold them when they fire.
+    state.panes.set(paneStart, acc.merge ? acc.add(value, paneAcc === undefined ? acc.create() : paneAcc) : [...((paneAcc as unknown[]) ?? []), value]);
+
+    const ends = this.windowEnds(time);
+    if (ends.first - 1 > now || (this.ctx.batch && this.domain === 'event')) {
+      this.ensureTimer(key, state, ends.first - 1);
+      return;
+    }
+    // Some windows of this element already fired: fire those within lateness again, time the rest.
+    for (let end = ends.first; end <= ends.last; end += slide) {
+      const start = end - size;
+      if (this.isLate(end, now)) continue;
+      if (end - 1 <= now) this.firePaneWindow(key, state, start, end);
+      else { this.ensureTimer(key, state, end - 1); break; }
+    }
+  }
+
+  private ensureTimer(key: unknown, state: PaneState, timestamp: number): void {
+    if (state.timer !== undefined && state.timer <= timestamp && this.ctx.timers.has(this.domain, key, state.timer)) return;
+    state.timer = timestamp;
+    this.register(key, timestamp);
+  }
+
+  private windowAccumulator(state: PaneState, start: number, end: number): unknown {
+    const acc = this.ctx.accumulator;
+    if (this.pane === end - start) {
+      const only = state.panes.get(start);
+      if (only === undefined || acc.merge) return only;
+    }
+    let result: unknown = undefined;
+    for (let p = start; p < end; p += this.pane) {
+      const paneAcc = state.panes.get(p);
+      if (paneAcc === undefined) continue;
+      if (acc.merge) result = result === undefined ? acc.merge(acc.create(), paneAcc) : acc.merge(result, paneAcc);
+      else { result ??= acc.create(); for (const v of paneAcc as unknown[]) result = acc.add(v, result); }
+    }
+    return result;
+  }
+
+  private firePaneWindow(key: unknown, state: PaneState, start: number, end: number): void {
+    const windowAcc = this.windowAccumulator(state, start, end);
+    if (windowAcc !== undefined) this.out(key, { start, end }, windowAcc, end - 1);
+  }
+
+  // ---- sessions ----
+
+  private sessionElement(a: TimeWindowAssigner, key: unknown, value: unknown, time: number, ts: number | undefined): void {
+    const acc = this.ctx.accumulator;
+    if (!acc.merge) throw new Error('session windows need an aggregate function with merge(a, b)');
+    const state = (this.table.get(key) as SessionState | undefined) ?? { sessions: [] };
+    let start = time;
+    let end = time + a.gap;
+    const touching = state.sessions.filter((s) => s.start <= end && s.end >= start);
+    for (const s of touching) { start = Math.min(start, s.start); end = Math.max(end, s.end); }
+    const now = this.now();
+    if (this.isLate(end, now)) { this.ctx.late(value, ts); return; }
+    let merged = acc.create();
+    for (const s of touching) {
+      merged = acc.merge(merged, s.acc);
+      if (s.end !== end) this.ctx.timers.delete(this.domain, key, s.end - 1);
+    }
+    merged = acc.add(value, merged);
+    const session: Session = { start, end, acc: merged };
+    state.sessions = state.sessions.filter((s) => !touching.includes(s)).concat(session).sort((x, y) => x.start - y.start);
+    this.table.set(key, state);
+    if (end - 1 <= now && !(this.ctx.batch && this.domain === 'event')) {
+      this.out(key, { start, end }, merged, end - 1);
+      if (this.ctx.allowedLateness > 0) this.register(key, end - 1 + this.ctx.allowedLateness);
+    } else {
+      this.register(key, end - 1);
+    }
+  }
+
+  // ---- timers ----
+
+  /** The first and last end of the windows that contain pane (or time) `p`. */
+  private windowEnds(p: number): { first: number; last: number } {
+    const { size, slide, offset } = this.ctx.assigner as TimeWindowAssigner;
+    const lastStart = p - mod(p - offset, slide);
+    let firstStart = lastStart - slide * (Math.ceil(size / slide) - 1);
+    while (firstStart + size <= p) firstStart += slide;
+    return { first: firstStart + size, last: lastStart + size };
+  }
+
+  /**
+   * Timers fire in timestamp order, so when the timer at `timestamp` runs, every
+   * window ending at or before timestamp + 1 has fired. Fire the window ending at
+   * timestamp + 1, drop what no window needs any more (past allowed lateness),
+   * and set the timer for the next window end that has data.
+   */
+  private onTimer(key: unknown, timestamp: number): void {
+    this.ctx.backend.currentKey = key;
+    const a = this.ctx.assigner as TimeWindowAssigner;
+    const now = this.domain === 'event' ? this.watermark : Math.max(timestamp, this.ctx.time.now());
+    const lateness = this.domain === 'event' && !this.ctx.batch ? this.ctx.allowedLateness : 0;
+    const end = timestamp + 1;
+    if (a.type === 'session') {
+      const state = this.table.get(key) as SessionState | undefined;
+      if (!state) return;
+      const due = state.sessions.find((s) => s.end === end);
+      if (due) {
+        this.out(key, { start: due.start, end: due.end }, due.acc, due.end - 1);
+        if (lateness > 0) this.register(key, due.end - 1 + lateness);
+      }
+      state.sessions = state.sessions.filter((s) => s.end > end || s.end - 1 + lateness > now);
+      if (state.sessions.length === 0) this.table.delete(key);
+      return;
+    }
+    const state = this.table.get(key) as PaneState | undefined;
+    if (!state) return;
+    if (state.timer === timestamp) state.timer = undefined;
+    if (mod(end - a.offset - a.size, a.slide) === 0) this.firePaneWindow(key, state, end - a.size, end);
+    let nextEnd = Infinity;
+    let cleanup = Infinity;
+    for (const p of state.panes.keys()) {
+      const ends = this.windowEnds(p);
+      if (ends.last <= end) {
+        if (ends.last - 1 + lateness <= now) state.panes.delete(p);
+        else cleanup = Math.min(cleanup, ends.last - 1 + lateness);
+      } else {
+        const next = ends.first > end ? ends.first : ends.first + Math.ceil((end + 1 - ends.first) / a.slide) * a.slide;
+        nextEnd = Math.min(nextEnd, next);
+      }
+    }
+    if (state.panes.size === 0) { this.table.delete(key); return; }
+    if (nextEnd !== Infinity) this.ensureTimer(key, state, nextEnd - 1);
+    if (cleanup !== Infinity && cleanup !== timestamp) this.register(key, cleanup);
+  }
+
+  // ---- count windows ----
+
+  private countElement(a: CountWindowAssigner, key: unknown, value: unknown, ts: number | undefined): void {
+    this.ctx.backend.currentKey = key;
+    const acc = this.ctx.accumulator;
+    let state = this.table.get(key) as CountState | undefined;
+    if (!state) { state = { count: 0, acc: undefined, buffer: [] }; this.table.set(key, state); }
+    state.count++;
+    if (a.slide === a.size) {
+      state.acc = acc.add(value, state.acc === undefined ? acc.create() : state.acc);
+      if (state.count % a.size === 0) {
+        this.out(key, { id: state.count - 1 }, state.acc, ts);
+        state.acc = undefined;
+      }
+      return;
+    }
+    state.buffer.push(value);
+    if (state.buffer.length > a.size) state.buffer.shift();
+    if (state.count >= a.size && state.count % a.slide === 0) {
+      let windowAcc = acc.create();
+      for (const v of state.buffer) windowAcc = acc.add(v, windowAcc);
+      this.out(key, { id: state.count - 1 }, windowAcc, ts);
+    }
+  }
+}

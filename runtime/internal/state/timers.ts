@@ -1,0 +1,117 @@
+/**
+ * InternalTimerService: keyed event-time and processing-time timers, at most
+ * one per (key, timestamp) per domain, deletable, fired in timestamp order
+ * (ties in registration order), and snapshotted by key group like state.
+ */
+import { keyText } from '../partitioning.ts';
+import { keyGroupOf, MAX_PARALLELISM } from './backend.ts';
+
+/** A registered timer. */
+export interface Timer { key: unknown; timestamp: number; seq: number }
+
+/** The two clocks a timer can follow. */
+export type TimeDomain = 'event' | 'processing';
+
+/** A min-heap of timers with (key, timestamp) deduplication and lazy deletion. */
+class TimerQueue {
+  private heap: Timer[] = [];
+  private readonly live = new Map<string, Timer>();
+  private seq = 0;
+
+  private static id(key: unknown, timestamp: number): string {
+    return `${typeof key === 'string' ? 's' : typeof key === 'bigint' ? 'b' : 'n'}${keyText(key)}\u0000${timestamp}`;
+  }
+  private less(a: Timer, b: Timer): boolean { return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq); }
+
+  add(key: unknown, timestamp: number): void {
+    const id = TimerQueue.id(key, timestamp);
+    if (this.live.has(id)) return;
+    const timer = { key, timestamp, seq: this.seq++ };
+    this.live.set(id, timer);
+    const heap = this.heap;
+    heap.push(timer);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+  delete(key: unknown, timestamp: number): void { this.live.delete(TimerQueue.id(key, timestamp)); }
+  has(key: unknown, timestamp: number): boolean { return this.live.has(TimerQueue.id(key, timestamp)); }
+
+  /** The earliest live timer, dropping deleted ones on the way. */
+  peek(): Timer | undefined {
+    while (this.heap.length) {
+      const top = this.heap[0];
+      if (this.live.get(TimerQueue.id(top.key, top.timestamp)) === top) return top;
+      this.pop();
+    }
+    return undefined;
+  }
+  pop(): Timer | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heap.length && this.less(heap[l], heap[m])) m = l;
+        if (r < heap.length && this.less(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    if (top) this.live.delete(TimerQueue.id(top.key, top.timestamp));
+    return top;
+  }
+  /** Live timers in firing order. */
+  all(): Timer[] { return [...this.live.values()].sort((a, b) => (this.less(a, b) ? -1 : 1)); }
+  get size(): number { return this.live.size; }
+}
+
+/** A timer in a snapshot. */
+export interface TimerEntry { domain: TimeDomain; keyGroup: number; key: unknown; timestamp: number }
+
+/** Timers of one keyed operator instance. */
+export class InternalTimerService {
+  private readonly event = new TimerQueue();
+  private readonly processing = new TimerQueue();
+
+  register(domain: TimeDomain, key: unknown, timestamp: number): void { (domain === 'event' ? this.event : this.processing).add(key, timestamp); }
+  delete(domain: TimeDomain, key: unknown, timestamp: number): void { (domain === 'event' ? this.event : this.processing).delete(key, timestamp); }
+  has(domain: TimeDomain, key: unknown, timestamp: number): boolean { return (domain === 'event' ? this.event : this.processing).has(key, timestamp); }
+
+  /** Fires, in order, every timer of the domain at or before `time`, including timers registered by the callbacks. */
+  advance(domain: TimeDomain, time: number, onTimer: (key: unknown, timestamp: number) => void): void {
+    const queue = domain === 'event' ? this.event : this.processing;
+    for (let next = queue.peek(); next && next.timestamp <= time; next = queue.peek()) {
+      queue.pop();
+      onTimer(next.key, next.timestamp);
+    }
+  }
+
+  /** When the next processing-time timer is due. */
+  nextProcessingTime(): number | undefined { return this.processing.peek()?.timestamp; }
+
+  /** Number of live timers (both domains). */
+  get size(): number { return this.event.size + this.processing.size; }
+
+  snapshot(keyGroups?: ReadonlySet<number>): { maxParallelism: number; timers: TimerEntry[] } {
+    const timers: TimerEntry[] = [];
+    for (const [domain, queue] of [['event', this.event], ['processing', this.processing]] as const) {
+      for (const t of queue.all()) {
+        const keyGroup = keyGroupOf(t.key);
+        if (!keyGroups || keyGroups.has(keyGroup)) timers.push({ domain, keyGroup, key: t.key, timestamp: t.timestamp });
+      }
+    }
+    return { maxParallelism: MAX_PARALLELISM, timers };
+  }
+
+  restore(snapshot: { timers: TimerEntry[] }, keyGroups?: ReadonlySet<number>): void {
+    for (const t of snapshot.timers) if (!keyGroups || keyGroups.has(t.keyGroup)) this.register(t.domain, t.key, t.timestamp);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Event time inside one stage instance. Watermarks start at origins — an
+ * assignTimestamps generator (`ts:<node>`), a source without timestamps
+ * (`source:<node>`, -∞ until it ends), or an incoming edge (`edge:<id>`, the
+ * minimum over its upstream channels) — and every operator that needs event
+ * time, and every outgoing edge, sees the minimum over the origins upstream of
+ * it, leaving out idle ones (Flink's StatusWatermarkValve). The compiler
+ * computes which origins feed what (WatermarkTopology); this class keeps the
+ * values and calls operators in topological order when their watermark rises.
+ */
+import type { ProcessingTimeService } from './time.ts';
+
+/** Which origins feed each event-time operator and each outgoing edge of a stage (from the compiler). */
+export interface WatermarkTopology {
+  origins: string[];
+  consumers: Array<{ node: number; origins: string[] }>;
+  outputs: Array<{ edge: string; origins: string[] }>;
+}
+
+interface OriginState { watermark: number; idle: boolean }
+interface Channel { watermark: number; idle: boolean }
+
+/** Watermark bookkeeping of one stage instance. */
+export class WatermarkCoordinator {
+  private readonly origins = new Map<string, OriginState>();
+  private readonly channels = new Map<string, Channel[]>();
+  private readonly consumers: Array<{ node: number; origins: OriginState[]; current: number; onWatermark: ((wm: number) => void) | null }>;
+  private readonly outputs: Array<{ edge: string; origins: OriginState[]; current: number; idle: boolean }>;
+
+  constructor(topology: WatermarkTopology, private readonly send: (edge: string, watermark: number | 'idle' | 'active') => void) {
+    for (const id of topology.origins) this.origins.set(id, { watermark: -Infinity, idle: false });
+    const states = (ids: string[]) => ids.map((id) => this.origins.get(id)!);
+    this.consumers = topology.consumers.map((c) => ({ node: c.node, origins: states(c.origins), current: -Infinity, onWatermark: null }));
+    this.outputs = topology.outputs.map((o) => ({ edge: o.edge, origins: states(o.origins), current: -Infinity, idle: false }));
+  }
+
+  /** Registers the operator callback of an event-time consumer. */
+  register(node: number, onWatermark: (wm: number) => void): void {
+    const consumer = this.consumers.find((c) => c.node === node);
+    if (!consumer) throw new Error(`internal: node ${node} is not an event-time consumer of this stage`);
+    consumer.onWatermark = onWatermark;
+  }
+
+  /** The current watermark of a consumer node. */
+  watermarkOf(node: number): number {
+    return this.consumers.find((c) => c.node === node)?.current ?? -Infinity;
+  }
+
+  /** Declares how many upstream instances feed an input edge. */
+  setChannels(edge: string, count: number): void {
+    this.channels.set(edge, Array.from({ length: count }, () => ({ watermark: -Infinity, idle: false })));
+  }
+
+  /** An origin's watermark rose (values that do not rise are ignored: watermarks never go back). */
+  advance(origin: string, watermark: number): void {
+    const state = this.origins.get(origin);
+    if (!state) throw new Error(`internal: unknown watermark origin ${origin}`);
+    if (watermark <= state.watermark && !state.idle) return;
+    state.idle = false;
+    if (watermark > state.watermark) state.watermark = watermark;
+    this.propagate();
+  }
+
+  /** An origin became idle (no records for idleTimeout) or active again. */
+  setIdle(origin: string, idle: boolean): void {
+    const state = this.origins.get(origin)!;
+    if (state.idle === idle) return;
+    state.idle = idle;
+    this.propagate();
+  }
+
+  /** A watermark or status from upstream instance `channel` of an input edge. */
+  onEdge(edge: string, channel: number, message: number | 'idle' | 'active'): void {
+    const channels = this.channels.get(edge);
+    if (!channels) throw new Error(`internal: unknown input edge ${edge}`);
+    const ch = channels[channel];
+    if (message === 'idle') ch.idle = true;
+    else if (message === 'active') ch.idle = false;
+    else if (message > ch.watermark) { ch.watermark = message; ch.idle = false; }
+    const active = channels.filter((c) => !c.idle);
+    const state = this.origins.get(`edge:${edge}`)!;
+    state.idle = active.length === 0;
+    if (active.length) state.watermark = Math.max(state.watermark, Math.min(...active.map((c) => c.watermark)));
+    this.propagate();
+  }
+
+  /** End of every input: every origin goes to +∞ (every window fires, every event timer runs). */
+  endAll(): void {
+    for (const state of this.origins.values()) { state.watermark = Infinity; state.idle = false; }
+    this.propagate();
+  }
+
+  private static minimum(origins: OriginState[]): number | null {
+    let min = Infinity;
+    let any = false;
+    for (const o of origins) if (!o.idle) { any = true; if (o.watermark < min) min = o.watermark; }
+    return any ? min : null;
+  }
+
+  private propagate(): void {
+    for (const consumer of this.consumers) {
+      const wm = WatermarkCoordinator.minimum(consumer.origins);
+      if (wm !== null && wm > consumer.current) {
+        consumer.current = wm;
+        consumer.onWatermark?.(wm);
+      }
+    }
+    for (const output of this.outputs) {
+      const wm = WatermarkCoordinator.minimum(output.origins);
+      if (wm === null) {
+        if (!output.idle && output.origins.length) { output.idle = true; this.send(output.edge, 'idle'); }
+        continue;
+      }
+      if (output.idle) { output.idle = false; this.send(output.edge, 'active'); }
+      if (wm > output.current) { output.current = wm; this.send(output.edge, wm); }
+    }
+  }
+}
+
+/**
+ * Bounded out-of-orderness watermarks (Flink's BoundedOutOfOrdernessWatermarks):
+ * watermark = max timestamp − maxOutOfOrderness − 1, emitted after the record that
+ * raises it. Marks its origin idle after idleTimeout of processing time without
+ * records. In batch mode it emits nothing: the only watermark is +∞ at the end.
+ */
+export class WatermarkGenerator {
+  private maxTimestamp = -Infinity;
+  private lastRecordAt = 0;
+  private idleCheck: (() => void) | null = null;
+  private idle = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly coordinator: WatermarkCoordinator,
+    private readonly maxOutOfOrderness: number,
+    private readonly idleTimeout: number | undefined,
+    private readonly time: ProcessingTimeService,
+    private readonly batch: boolean,
+  ) {}
+
+  /** Called after each record with its timestamp has gone downstream. */
+  onEvent(timestamp: number): void {
+    if (this.batch) return;
+    if (this.idleTimeout !== undefined) {
+      this.lastRecordAt = this.time.now();
+      if (this.idle) { this.idle = false; this.coordinator.setIdle(this.origin, false); }
+      if (!this.idleCheck) this.scheduleIdleCheck(this.lastRecordAt + this.idleTimeout);
+    }
+    if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+      this.coordinator.advance(this.origin, timestamp - this.maxOutOfOrderness - 1);
+    }
+  }
+
+  /** Raises the watermark by hand (pipec/testing). */
+  advanceTo(watermark: number): void {
+    this.maxTimestamp = Math.max(this.maxTimestamp, watermark + this.maxOutOfOrderness + 1);
+    this.coordinator.advance(this.origin, watermark);
+  }
+
+  private scheduleIdleCheck(at: number): void {
+    this.idleCheck = this.time.schedule(at, () => {
+      this.idleCheck = null;
+      const due = this.lastRecordAt + this.idleTimeout!;
+      if (this.time.now() >= due) { this.idle = true; this.coordinator.setIdle(this.origin, true); }
+      else this.scheduleIdleCheck(due);
+    });
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * pipec/testing: run a pipeline (or one of its stages) in the test's own
+ * process on in-memory input, with time under the test's control — what
+ * Flink's operator test harnesses and Kafka Streams' TopologyTestDriver give
+ * their users. No server, no files: sources are fed with `push`, every sink and
+ * side output is captured, processing time moves only with
+ * `advanceProcessingTime`, and `advanceWatermark` raises event time by hand.
+ *
+ *   const job = await testPipeline('pipelines/alerts.ts');
+ *   job.source('readings').push({ id: 's1', ts: 1000, temperature: 20 });
+ *   job.advanceWatermark(5000);
+ *   assert.deepEqual(job.sink('alerts').values(), [...]);
+ *   await job.finish();   // end of input: +∞ watermark, batch results
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
+import type { Graph } from '../api/graph.ts';
+import { LocalJob } from '../internal/local/job.ts';
+import { ManualTime } from '../internal/time.ts';
+import { DeadLetterFile } from '../internal/dead-letter.ts';
+import { createLogger } from '../internal/log.ts';
+import type { SinkConnector, SourceConnector } from '../internal/connectors/types.ts';
+import type { RuntimeManifest, StageDefinition } from '../internal/stage.ts';
+import { check, nodeHost } from '../../compiler/index.ts';
+import { generate } from '../../compiler/phases/5-generate/index.ts';
+import { formatDiagnostics } from '../../compiler/diagnostics/format.ts';
+import { pipecModule } from '../../compiler/host.ts';
+import { hostLoader, REQUIRE_BANNER } from '../../compiler/esbuild/plugins.ts';
+
+/** A record as captured: value and event timestamp. */
+export interface Captured<T = unknown> { value: T; timestamp: number | undefined }
+
+/** A captured output: a sink or a side output. */
+export class CapturedOutput<T = unknown> {
+  readonly records: Captured<T>[] = [];
+  /** The values, in arrival order. */
+  values(): T[] { return this.records.map((r) => r.value); }
+  /** Drops what was captured so far (to assert step by step). */
+  clear(): void { this.records.length = 0; }
+}
+
+/** A source fed by the test. */
+export class TestSource<T = unknown> implements SourceConnector {
+  private emit: ((value: unknown, ts: number | undefined) => void) | null = null;
+  private done!: () => void;
+  private readonly finished = new Promise<void>((resolve) => { this.done = resolve; });
+  /** @internal */
+  run(emit: (value: unknown, ts: number | undefined) => void): Promise<void> { this.emit = emit; return this.finished; }
+  /** Sends records (with no timestamp; assignTimestamps downstream gives them one). */
+  push(...values: T[]): this {
+    for (const v of values) this.pushAt(v, undefined);
+    return this;
+  }
+  /** Sends one record carrying an event timestamp (as a Kafka record's timestamp would). */
+  pushAt(value: T, timestamp: number | undefined): this {
+    if (!this.emit) throw new Error('this source has ended');
+    this.emit(value, timestamp);
+    return this;
+  }
+  /** Ends this source (its watermark goes to +∞). */
+  end(): void { this.emit = null; this.done(); }
+}
+
+/** Options of testPipeline. */
+export interface TestOptions {
+  /** Processing time at the start (default 0). */
+  startTime?: number;
+  /** Run only this stage: its input edges become sources named after the edges. */
+  stage?: number;
+}
+
+/** A running pipeline under test. */
+export class PipelineTest {
+  private readonly sinks = new Map<number, CapturedOutput>();
+  private readonly sideOutputs = new Map<string, CapturedOutput>();
+  private readonly sources = new Map<number, TestSource>();
+  private readonly done: Promise<void>;
+  /** The job's processing-time clock. */
+  readonly time: ManualTime;
+  private readonly job: LocalJob;
+
+  /** @internal */
+  constructor(readonly graph: Graph, private readonly manifest: RuntimeManifest, stages: StageDefinition[], options: TestOptions) {
+    this.time = new ManualTime(options.startTime ?? 0);
+    const log = createLogger(graph.name, 'test');
+    log.level = 'warn';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-testing-'));
+    this.job = new LocalJob(graph, stages, manifest, log, new DeadLetterFile(path.join(dir, 'dead-letter.jsonl'), graph.name, false), {
+      time: this.time,
+      createSource: (nodeId) => { const s = new TestSource(); this.sources.set(nodeId, s); return s; },
+      createSink: (nodeId) => this.captureSink(nodeId),
+      onSideOutput: (tag, value, timestamp) => this.sideOutput(tag).records.push({ value, timestamp }),
+    });
+    this.done = this.job.run();
+  }
+
+  private captureSink(nodeId: number): SinkConnector {
+    const output = new CapturedOutput();
+    this.sinks.set(nodeId, output);
+    return { write: (value) => output.records.push({ value, timestamp: undefined }), flush: async () => undefined, close: async () => undefined };
+  }
+
+  private nodeByName(kind: 'source' | 'sink', name: string | number): number {
+    const nodes = this.graph.nodes.filter((n) => n.kind === kind);
+    const node = typeof name === 'number' ? nodes[name] : nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`no ${kind} ${JSON.stringify(name)}: the pipeline has ${nodes.map((n, i) => (n.name ? `'${n.name}'` : `#${i}`)).join(', ')} (name one with .name('...'), or use its index)`);
+    return node.id;
+  }
+
+  /** A source, by `.name(...)` or by its index among the pipeline's sources. */
+  source<T = any>(name: string | number): TestSource<T> {
+    return this.sources.get(this.nodeByName('source', name)) as TestSource<T>;
+  }
+
+  /** A sink's captured records, by `.name(...)` or by its index among the sinks. */
+  sink<T = any>(name: string | number): CapturedOutput<T> {
+    const output = this.sinks.get(this.nodeByName('sink', name));
+    if (!output) throw new Error(`sink ${JSON.stringify(name)} is not in the stage under test`);
+    return output as CapturedOutput<T>;
+  }
+
+  /** Everything sent to a side output tag (late data included), whether or not the pipeline reads it. */
+  sideOutput<T = any>(tag: string): CapturedOutput<T> {
+    let output = this.sideOutputs.get(tag);
+    if (!output) { output = new CapturedOutput(); this.sideOutputs.set(tag, output); }
+    return output as CapturedOutput<T>;
+  }
+
+  /** An input edge of the stage under test (`{ stage: n }`): records pushed here arrive as if from the upstream stage. */
+  edge<T = any>(edgeId: string): { push(...values: T[]): void; pushAt(value: T, timestamp: number | undefined): void } {
+    return {
+      push: (...values) => { for (const v of values) this.job.pushToEdge(edgeId, v, undefined); },
+      pushAt: (value, timestamp) => this.job.pushToEdge(edgeId, value, timestamp),
+    };
+  }
+
+  /** Raises event time everywhere it starts (every assignTimestamps and every source) to `watermark`. */
+  advanceWatermark(watermark: number): this {
+    for (const instances of this.job.runtimes) {
+      for (const runtime of instances ?? []) {
+        for (const generator of runtime.generators.values()) generator.advanceTo(watermark);
+      }
+    }
+    this.job.runtimes.forEach((instances, stageId) => {
+      const origins = this.manifest.stages[stageId].watermarks.origins.filter((o) => o.startsWith('source:'));
+      for (const runtime of instances ?? []) for (const origin of origins) runtime.coordinator.advance(origin, watermark);
+      for (const edgeId of this.manifest.stages[stageId].inputs) {
+        const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
+        if (!this.job.runtimes[edge.from]) this.job.watermarkOnEdge(edgeId, watermark);
+      }
+    });
+    return this;
+  }
+
+  /** Moves processing time to `time`, firing processing-time timers and idleness checks that come due. */
+  advanceProcessingTime(time: number): this {
+    this.time.advanceTo(time);
+    return this;
+  }
+
+  /** A runtime counter summed over instances, e.g. `counter(3, 'droppedLateRecords')`. */
+  counter(nodeId: number, name: string): number {
+    return this.job.counters.get(`${nodeId}:${name}`) ?? 0;
+  }
+
+  /** Ends every source and waits for the job to finish (+∞ watermark: every window fires; batch results). */
+  async finish(): Promise<void> {
+    for (const source of this.sources.values()) source.end();
+    this.job.endExternalInputs();
+    await this.done;
+  }
+}
+
+const loadedPipelines = new Map<string, ReturnType<typeof compileAndLoad>>();
+
+/** Compiled pipelines are cached per file and modification time: tests may start the same pipeline many times. */
+function load(file: string): ReturnType<typeof compileAndLoad> {
+  const id = `${path.resolve(file)}@${fs.statSync(file).mtimeMs}`;
+  let loaded = loadedPipelines.get(id);
+  if (!loaded) { loaded = compileAndLoad(file); loadedPipelines.set(id, loaded); }
+  return loaded;
+}
+
+/** Type-checks, plans and generates a pipeline file, then loads its stage modules into this process. */
+async function compileAndLoad(file: string): Promise<{ definition: Pipeline; stages: StageDefinition[]; manifest: RuntimeManifest }> {
+  const host = nodeHost(process.cwd());
+  const checked = await check(host, file);
+  if (!checked.physical || !checked.plan || !checked.analysis) throw new Error(`pipec: ${file} does not build:\n${formatDiagnostics(checked.diagnostics)}`);
+  const emitted = generate(host, path.resolve(file), checked.plan, checked.physical, checked.analysis);
+  const dir = path.join(host.root, '.pipec', emitted.pipeline);
+  const virtual = new Map<string, string>();
+  for (const stage of emitted.stages) virtual.set(path.join(dir, stage.fileName), stage.code);
+  const entry = path.join(dir, 'testing-entry.ts');
+  const importPath = path.relative(dir, path.resolve(file)).split(path.sep).join('/');
+  virtual.set(entry, [
+    `export { default as definition } from '${importPath.startsWith('.') ? importPath : `./${importPath}`}';`,
+    `export const stages = [${emitted.stages.map((_s, i) => `(await import('./stage-${i}.ts')).stage${i}`).join(', ')}];`,
+  ].join('\n'));
+  // The stages must share this process's runtime, so pipec/internal stays external and points at our own copy.
+  const internal = pipecModule('pipec/internal', 'code')!;
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-testing-'));
+  await esbuild.build({
+    entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: path.join(out, 'stages.mjs'),
+    absWorkingDir: host.root, logLevel: 'silent', banner: { js: REQUIRE_BANNER },
+    plugins: [{
+      name: 'pipec-testing-runtime',
+      setup(build) {
+        build.onResolve({ filter: /^pipec\/internal$/ }, () => ({ path: pathToFileURL(internal).href, external: true }));
+        build.onResolve({ filter: /^pipec(\/.*)?$/ }, (args) => ({ path: pipecModule(args.path, 'code')! }));
+      },
+    }, hostLoader(host, virtual)],
+  });
+  const loaded = await import(pathToFileURL(path.join(out, 'stages.mjs')).href) as { definition: Pipeline; stages: StageDefinition[] };
+  const manifest = { ...emitted.manifest, nodes: checked.plan.nodes.map((n) => n.kind) } as unknown as RuntimeManifest;
+  return { ...loaded, manifest };
+}
+
+/** Builds the pipeline in `file` (relative to the working folder) and starts it under test. */
+export async function testPipeline(file: string, options: TestOptions = {}): Promise<PipelineTest> {
+  const { definition, stages, manifest } = await load(file);
+  const graph = instantiateGraph(definition);
+  const selected = options.stage === undefined ? stages : stages.filter((s) => s.id === options.stage);
+  if (selected.length === 0) throw new Error(`the pipeline has no stage ${options.stage}`);
+  return new PipelineTest(graph, manifest, selected, options);
+}
