@@ -4,9 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { fusion } from './fusion/index.ts';
+import { windowsBench } from './windows/index.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });
-const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion };
+const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench };
 const name = positionals[0];
 if (!name || !benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);

@@ -3,9 +3,7 @@
 //
 //   npx pipec run dsl-examples/min-temperature.ts
 import { pipeline, file, print, windows, agg } from 'pipec';
-
-/** One sensor reading (°F). */
-export interface SensorReading { id: string; ts: number; temperature: number }
+import type { SensorReading } from './sensor-types.ts';
 
 export default pipeline('min-temperature', (p) => {
   p.source(file.jsonl<SensorReading>(process.env.SENSOR_INPUT ?? 'dsl-examples/data/sensors.jsonl'))

@@ -9,21 +9,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { build, nodeHost } from '../../compiler/index.ts';
+import { buildPipeline, median, root, timeJob } from '../lib.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const out = path.join(root, 'bench/.out');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 export async function fusion(options: { records: number; rounds: number }): Promise<void> {
   fs.rmSync(out, { recursive: true, force: true });
-  const built = await build(nodeHost(root), 'bench/fusion/pipeline.ts', path.relative(root, out));
-  if (!built.outDir) throw new Error(`pipec build failed: ${JSON.stringify(built.diagnostics)}`);
+  const outDir = await buildPipeline('bench/fusion/pipeline.ts');
   await esbuild.build({ entryPoints: [path.join(root, 'bench/fusion/variants.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: path.join(out, 'variants.mjs'), logLevel: 'silent' });
 
   const runs: Record<string, number[]> = { 'hand loop': [], 'pipec generated': [], 'operator chain': [], 'object streams': [] };
@@ -36,10 +28,8 @@ export async function fusion(options: { records: number; rounds: number }): Prom
       runs[label].push(parsed.ms);
       keys.add(parsed.keys);
     }
-    const pipec = spawnSync(process.execPath, [path.join(built.outDir, 'local.mjs')], { encoding: 'utf8', env: { ...process.env, BENCH_RECORDS: String(options.records) } });
-    if (pipec.status !== 0) throw new Error(pipec.stderr);
-    const finished = pipec.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'job finished');
-    runs['pipec generated'].push(finished.ms);
+    const pipec = timeJob(outDir, { BENCH_RECORDS: String(options.records) });
+    runs['pipec generated'].push(pipec.ms);
     keys.add(pipec.stdout.split('\n').filter(Boolean).length);
     process.stderr.write(`round ${round + 1}/${options.rounds} done\n`);
   }

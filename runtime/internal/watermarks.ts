@@ -17,21 +17,26 @@ export interface WatermarkTopology {
   outputs: Array<{ edge: string; origins: string[] }>;
 }
 
-interface OriginState { watermark: number; idle: boolean }
+interface OriginState { watermark: number; idle: boolean; consumers: Consumer[]; outputs: Output[] }
 interface Channel { watermark: number; idle: boolean }
+interface Consumer { node: number; origins: OriginState[]; current: number; onWatermark: ((wm: number) => void) | null }
+interface Output { edge: string; origins: OriginState[]; current: number; idle: boolean }
 
 /** Watermark bookkeeping of one stage instance. */
 export class WatermarkCoordinator {
   private readonly origins = new Map<string, OriginState>();
-  private readonly channels = new Map<string, Channel[]>();
-  private readonly consumers: Array<{ node: number; origins: OriginState[]; current: number; onWatermark: ((wm: number) => void) | null }>;
-  private readonly outputs: Array<{ edge: string; origins: OriginState[]; current: number; idle: boolean }>;
+  private readonly inputs = new Map<string, { channels: Channel[]; origin: OriginState }>();
+  private readonly consumers: Consumer[];
+  private readonly outputs: Output[];
 
   constructor(topology: WatermarkTopology, private readonly send: (edge: string, watermark: number | 'idle' | 'active') => void) {
-    for (const id of topology.origins) this.origins.set(id, { watermark: -Infinity, idle: false });
+    for (const id of topology.origins) this.origins.set(id, { watermark: -Infinity, idle: false, consumers: [], outputs: [] });
     const states = (ids: string[]) => ids.map((id) => this.origins.get(id)!);
     this.consumers = topology.consumers.map((c) => ({ node: c.node, origins: states(c.origins), current: -Infinity, onWatermark: null }));
     this.outputs = topology.outputs.map((o) => ({ edge: o.edge, origins: states(o.origins), current: -Infinity, idle: false }));
+    // Each origin knows what depends on it, so a rising origin recomputes only those (consumers stay in topological order).
+    for (const c of this.consumers) for (const o of c.origins) o.consumers.push(c);
+    for (const out of this.outputs) for (const o of out.origins) o.outputs.push(out);
   }
 
   /** Registers the operator callback of an event-time consumer. */
@@ -48,17 +53,23 @@ export class WatermarkCoordinator {
 
   /** Declares how many upstream instances feed an input edge. */
   setChannels(edge: string, count: number): void {
-    this.channels.set(edge, Array.from({ length: count }, () => ({ watermark: -Infinity, idle: false })));
+    const origin = this.origins.get(`edge:${edge}`);
+    if (!origin) throw new Error(`internal: edge ${edge} is not a watermark origin of this stage`);
+    this.inputs.set(edge, { channels: Array.from({ length: count }, () => ({ watermark: -Infinity, idle: false })), origin });
   }
 
   /** An origin's watermark rose (values that do not rise are ignored: watermarks never go back). */
   advance(origin: string, watermark: number): void {
     const state = this.origins.get(origin);
     if (!state) throw new Error(`internal: unknown watermark origin ${origin}`);
+    this.raise(state, watermark);
+  }
+
+  private raise(state: OriginState, watermark: number): void {
     if (watermark <= state.watermark && !state.idle) return;
     state.idle = false;
     if (watermark > state.watermark) state.watermark = watermark;
-    this.propagate();
+    this.propagate(state);
   }
 
   /** An origin became idle (no records for idleTimeout) or active again. */
@@ -66,28 +77,33 @@ export class WatermarkCoordinator {
     const state = this.origins.get(origin)!;
     if (state.idle === idle) return;
     state.idle = idle;
-    this.propagate();
+    this.propagate(state);
   }
 
   /** A watermark or status from upstream instance `channel` of an input edge. */
   onEdge(edge: string, channel: number, message: number | 'idle' | 'active'): void {
-    const channels = this.channels.get(edge);
-    if (!channels) throw new Error(`internal: unknown input edge ${edge}`);
-    const ch = channels[channel];
+    const input = this.inputs.get(edge);
+    if (!input) throw new Error(`internal: unknown input edge ${edge}`);
+    const ch = input.channels[channel];
     if (message === 'idle') ch.idle = true;
     else if (message === 'active') ch.idle = false;
     else if (message > ch.watermark) { ch.watermark = message; ch.idle = false; }
-    const active = channels.filter((c) => !c.idle);
-    const state = this.origins.get(`edge:${edge}`)!;
-    state.idle = active.length === 0;
-    if (active.length) state.watermark = Math.max(state.watermark, Math.min(...active.map((c) => c.watermark)));
-    this.propagate();
+    else return;
+    let min = Infinity;
+    let active = false;
+    for (const c of input.channels) if (!c.idle) { active = true; if (c.watermark < min) min = c.watermark; }
+    const state = input.origin;
+    const wasIdle = state.idle;
+    state.idle = !active;
+    if (active && min > state.watermark) state.watermark = min;
+    else if (wasIdle === state.idle) return;
+    this.propagate(state);
   }
 
   /** End of every input: every origin goes to +∞ (every window fires, every event timer runs). */
   endAll(): void {
     for (const state of this.origins.values()) { state.watermark = Infinity; state.idle = false; }
-    this.propagate();
+    for (const state of this.origins.values()) this.propagate(state);
   }
 
   private static minimum(origins: OriginState[]): number | null {
@@ -97,15 +113,15 @@ export class WatermarkCoordinator {
     return any ? min : null;
   }
 
-  private propagate(): void {
-    for (const consumer of this.consumers) {
+  private propagate(changed: OriginState): void {
+    for (const consumer of changed.consumers) {
       const wm = WatermarkCoordinator.minimum(consumer.origins);
       if (wm !== null && wm > consumer.current) {
         consumer.current = wm;
         consumer.onWatermark?.(wm);
       }
     }
-    for (const output of this.outputs) {
+    for (const output of changed.outputs) {
       const wm = WatermarkCoordinator.minimum(output.origins);
       if (wm === null) {
         if (!output.idle && output.origins.length) { output.idle = true; this.send(output.edge, 'idle'); }

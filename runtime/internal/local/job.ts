@@ -140,12 +140,19 @@ export class LocalJob {
 
   private instanceRuntime(stage: StageDefinition, subtask: number): InstanceRuntime {
     const info = this.manifest.stages[stage.id];
+    // Watermarks go to every downstream instance (records go to one): channel = this subtask.
+    const targets = new Map<string, { coordinators: WatermarkCoordinator[]; channel: number }>();
     const coordinator = new WatermarkCoordinator(info.watermarks, (edgeId, message) => {
-      const edge = this.edges.get(edgeId)!;
-      const downstream = this.runtimes[edge.to];
-      if (!downstream) return;
-      if (edge.partitioning === 'forward') downstream[subtask].coordinator.onEdge(edgeId, 0, message);
-      else for (const target of downstream) target.coordinator.onEdge(edgeId, subtask, message);
+      let target = targets.get(edgeId);
+      if (!target) {
+        const edge = this.edges.get(edgeId)!;
+        const downstream = this.runtimes[edge.to] ?? [];
+        target = edge.partitioning === 'forward'
+          ? { coordinators: downstream[subtask] ? [downstream[subtask].coordinator] : [], channel: 0 }
+          : { coordinators: downstream.map((d) => d.coordinator), channel: subtask };
+        targets.set(edgeId, target);
+      }
+      for (const c of target.coordinators) c.onEdge(edgeId, target.channel, message);
     });
     for (const edgeId of info.inputs) coordinator.setChannels(edgeId, Math.max(1, this.channelCount(edgeId)));
     return { coordinator, backends: new Map(), timers: new Map(), generators: new Map() };

@@ -41,12 +41,26 @@ export interface WindowOperatorContext {
   late(value: unknown, ts: number | undefined): void;
 }
 
-interface PaneState { panes: Map<number, unknown>; timer: number | undefined }
+/** Panes of one key: accumulators by pane start, and the starts in ascending order (appends in the usual in-order case). */
+interface PaneState { panes: Map<number, unknown>; starts: number[]; timer: number | undefined }
 interface Session { start: number; end: number; acc: unknown }
 interface SessionState { sessions: Session[] }
 interface CountState { count: number; acc: unknown; buffer: unknown[] }
 
 const mod = (a: number, b: number) => ((a % b) + b) % b;
+
+/** The index of the first element ≥ value in a sorted array. */
+function lowerBound(sorted: number[], value: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < value) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+/** Inserts into a sorted array; appending (in-order data) is O(1). */
+function insertSorted(sorted: number[], value: number): void {
+  if (sorted.length === 0 || sorted[sorted.length - 1] < value) sorted.push(value);
+  else sorted.splice(lowerBound(sorted, value), 0, value);
+}
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** The window operator of one keyed stage instance. */
@@ -127,10 +141,11 @@ export class WindowOperator {
     const now = this.now();
     if (this.isLate(lastStart + size, now)) { this.ctx.late(value, ts); return; }
     let state = this.table.get(key) as PaneState | undefined;
-    if (!state) { state = { panes: new Map(), timer: undefined }; this.table.set(key, state); }
+    if (!state) { state = { panes: new Map(), starts: [], timer: undefined }; this.table.set(key, state); }
     const acc = this.ctx.accumulator;
     const paneStart = time - mod(time - offset, this.pane);
     const paneAcc = state.panes.get(paneStart);
+    if (paneAcc === undefined) insertSorted(state.starts, paneStart);
     // Without merge, a pane keeps its elements and windows fold them when they fire.
     state.panes.set(paneStart, acc.merge ? acc.add(value, paneAcc === undefined ? acc.create() : paneAcc) : [...((paneAcc as unknown[]) ?? []), value]);
 
@@ -148,8 +163,9 @@ export class WindowOperator {
     }
   }
 
+  /** Keeps one pending timer per key at its earliest window end; firing it schedules the next (onTimer clears `state.timer`). */
   private ensureTimer(key: unknown, state: PaneState, timestamp: number): void {
-    if (state.timer !== undefined && state.timer <= timestamp && this.ctx.timers.has(this.domain, key, state.timer)) return;
+    if (state.timer !== undefined && state.timer <= timestamp) return;
     state.timer = timestamp;
     this.register(key, timestamp);
   }
@@ -161,9 +177,9 @@ export class WindowOperator {
       if (only === undefined || acc.merge) return only;
     }
     let result: unknown = undefined;
-    for (let p = start; p < end; p += this.pane) {
-      const paneAcc = state.panes.get(p);
-      if (paneAcc === undefined) continue;
+    const starts = state.starts;
+    for (let i = lowerBound(starts, start); i < starts.length && starts[i] < end; i++) {
+      const paneAcc = state.panes.get(starts[i]);
       if (acc.merge) result = result === undefined ? acc.merge(acc.create(), paneAcc) : acc.merge(result, paneAcc);
       else { result ??= acc.create(); for (const v of paneAcc as unknown[]) result = acc.add(v, result); }
     }
@@ -187,19 +203,25 @@ export class WindowOperator {
     for (const s of touching) { start = Math.min(start, s.start); end = Math.max(end, s.end); }
     const now = this.now();
     if (this.isLate(end, now)) { this.ctx.late(value, ts); return; }
-    let merged = acc.create();
-    for (const s of touching) {
-      merged = acc.merge(merged, s.acc);
-      if (s.end !== end) this.ctx.timers.delete(this.domain, key, s.end - 1);
-    }
-    merged = acc.add(value, merged);
-    const session: Session = { start, end, acc: merged };
-    state.sessions = state.sessions.filter((s) => !touching.includes(s)).concat(session).sort((x, y) => x.start - y.start);
-    this.table.set(key, state);
-    if (end - 1 <= now && !(this.ctx.batch && this.domain === 'event')) {
-      this.out(key, { start, end }, merged, end - 1);
-      if (this.ctx.allowedLateness > 0) this.register(key, end - 1 + this.ctx.allowedLateness);
+    let session: Session;
+    if (touching.length === 1) {
+      // The common case: the element extends one session in place. Its timer stays where it is
+      // and moves when it fires (onTimer), instead of being re-registered for every element.
+      session = touching[0];
+      session.start = start;
+      session.end = end;
+      session.acc = acc.add(value, session.acc);
     } else {
+      let merged = acc.create();
+      for (const s of touching) merged = acc.merge(merged, s.acc);
+      session = { start, end, acc: acc.add(value, merged) };
+      state.sessions = state.sessions.filter((s) => !touching.includes(s)).concat(session).sort((x, y) => x.start - y.start);
+      this.table.set(key, state);
+    }
+    if (end - 1 <= now && !(this.ctx.batch && this.domain === 'event')) {
+      this.out(key, { start, end }, session.acc, end - 1);
+      if (this.ctx.allowedLateness > 0) this.register(key, end - 1 + this.ctx.allowedLateness);
+    } else if (touching.length !== 1) {
       this.register(key, end - 1);
     }
   }
@@ -230,12 +252,15 @@ export class WindowOperator {
     if (a.type === 'session') {
       const state = this.table.get(key) as SessionState | undefined;
       if (!state) return;
-      const due = state.sessions.find((s) => s.end === end);
+      // A session that grew after its timer was set: move the timer to its new end.
+      const grown = state.sessions.find((s) => s.start < end && s.end > end);
+      if (grown && grown.end - 1 > now) this.register(key, grown.end - 1);
+      const due = state.sessions.find((s) => s.end === end) ?? (grown && grown.end - 1 <= now ? grown : undefined);
       if (due) {
         this.out(key, { start: due.start, end: due.end }, due.acc, due.end - 1);
         if (lateness > 0) this.register(key, due.end - 1 + lateness);
       }
-      state.sessions = state.sessions.filter((s) => s.end > end || s.end - 1 + lateness > now);
+      state.sessions = state.sessions.filter((s) => (s === due ? s.end - 1 + lateness > now : s.end > end || s.end - 1 + lateness > now));
       if (state.sessions.length === 0) this.table.delete(key);
       return;
     }
@@ -243,19 +268,20 @@ export class WindowOperator {
     if (!state) return;
     if (state.timer === timestamp) state.timer = undefined;
     if (mod(end - a.offset - a.size, a.slide) === 0) this.firePaneWindow(key, state, end - a.size, end);
+    // Panes are sorted, so those every window is done with (and that are past lateness) are at the front.
+    const starts = state.starts;
+    let drop = 0;
+    while (drop < starts.length && this.windowEnds(starts[drop]).last - 1 + lateness <= now && this.windowEnds(starts[drop]).last <= end) state.panes.delete(starts[drop++]);
+    if (drop) starts.splice(0, drop);
+    if (starts.length === 0) { this.table.delete(key); return; }
     let nextEnd = Infinity;
     let cleanup = Infinity;
-    for (const p of state.panes.keys()) {
+    for (const p of starts) {
       const ends = this.windowEnds(p);
-      if (ends.last <= end) {
-        if (ends.last - 1 + lateness <= now) state.panes.delete(p);
-        else cleanup = Math.min(cleanup, ends.last - 1 + lateness);
-      } else {
-        const next = ends.first > end ? ends.first : ends.first + Math.ceil((end + 1 - ends.first) / a.slide) * a.slide;
-        nextEnd = Math.min(nextEnd, next);
-      }
+      if (ends.last <= end) { cleanup = Math.min(cleanup, ends.last - 1 + lateness); continue; }
+      nextEnd = ends.first > end ? ends.first : ends.first + Math.ceil((end + 1 - ends.first) / a.slide) * a.slide;
+      break; // later panes have later window ends
     }
-    if (state.panes.size === 0) { this.table.delete(key); return; }
     if (nextEnd !== Infinity) this.ensureTimer(key, state, nextEnd - 1);
     if (cleanup !== Infinity && cleanup !== timestamp) this.register(key, cleanup);
   }

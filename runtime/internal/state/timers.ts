@@ -7,7 +7,7 @@ import { keyText } from '../partitioning.ts';
 import { keyGroupOf, MAX_PARALLELISM } from './backend.ts';
 
 /** A registered timer. */
-export interface Timer { key: unknown; timestamp: number; seq: number }
+export interface Timer { key: unknown; timestamp: number; seq: number; deleted: boolean }
 
 /** The two clocks a timer can follow. */
 export type TimeDomain = 'event' | 'processing';
@@ -26,7 +26,7 @@ class TimerQueue {
   add(key: unknown, timestamp: number): void {
     const id = TimerQueue.id(key, timestamp);
     if (this.live.has(id)) return;
-    const timer = { key, timestamp, seq: this.seq++ };
+    const timer = { key, timestamp, seq: this.seq++, deleted: false };
     this.live.set(id, timer);
     const heap = this.heap;
     heap.push(timer);
@@ -37,14 +37,18 @@ class TimerQueue {
       i = parent;
     }
   }
-  delete(key: unknown, timestamp: number): void { this.live.delete(TimerQueue.id(key, timestamp)); }
+  delete(key: unknown, timestamp: number): void {
+    const id = TimerQueue.id(key, timestamp);
+    const timer = this.live.get(id);
+    if (timer) { timer.deleted = true; this.live.delete(id); }
+  }
   has(key: unknown, timestamp: number): boolean { return this.live.has(TimerQueue.id(key, timestamp)); }
 
   /** The earliest live timer, dropping deleted ones on the way. */
   peek(): Timer | undefined {
     while (this.heap.length) {
       const top = this.heap[0];
-      if (this.live.get(TimerQueue.id(top.key, top.timestamp)) === top) return top;
+      if (!top.deleted) return top;
       this.pop();
     }
     return undefined;
@@ -65,7 +69,7 @@ class TimerQueue {
         i = m;
       }
     }
-    if (top) this.live.delete(TimerQueue.id(top.key, top.timestamp));
+    if (top && !top.deleted) { top.deleted = true; this.live.delete(TimerQueue.id(top.key, top.timestamp)); }
     return top;
   }
   /** Live timers in firing order. */

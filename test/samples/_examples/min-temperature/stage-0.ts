@@ -9,22 +9,22 @@ export const stage0: rt.StageDefinition = {
   id: 0,
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
-    // assignTimestamps (min-temperature.ts:12): bounded out-of-orderness watermarks
+    // assignTimestamps (min-temperature.ts:10): bounded out-of-orderness watermarks
     const watermarks1 = env.watermarkGenerator(1);
     // to stage 1 (hash partitioning)
     const out3 = env.output("window-3");
 
     // after source file.jsonl(dsl-examples/data/sensors.jsonl)
     function emit0(v0: any, ts: number | undefined): void {
-      // assignTimestamps (min-temperature.ts:12)
+      // assignTimestamps (min-temperature.ts:10)
       const ts1 = v0.ts;
-      // keyBy (min-temperature.ts:13)
+      // keyBy (min-temperature.ts:11)
       const k2 = v0.id;
       out3.collect(k2, v0, ts1);
       watermarks1.onEvent(ts1);
     }
 
-    // source file.jsonl(dsl-examples/data/sensors.jsonl) (min-temperature.ts:11)
+    // source file.jsonl(dsl-examples/data/sensors.jsonl) (min-temperature.ts:9)
     env.source(0, (c) => new FileJsonlSource(c), emit0);
 
     return {

@@ -9,15 +9,15 @@ export const stage1: rt.StageDefinition = {
   id: 1,
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
-    // window sliding(15000/5000) aggregate (min-temperature.ts:15)
+    // window sliding(15000/5000) aggregate (min-temperature.ts:13)
     const window3 = rt.windowOperator(env, 3, emit3, {  });
     env.onWatermark(3, (wm) => window3.onWatermark(wm));
-    // sink print() (min-temperature.ts:16)
+    // sink print() (min-temperature.ts:14)
     const sink4 = env.sink(4, (c) => new PrintSink(c));
 
     // after window sliding(15000/5000) aggregate
     function emit3(v3: any, ts: number | undefined): void {
-      // sink print() (min-temperature.ts:16)
+      // sink print() (min-temperature.ts:14)
       sink4.write(v3, ts);
     }
 
@@ -25,7 +25,7 @@ export const stage1: rt.StageDefinition = {
       inputs: {
         // from stage 0 (hash partitioning)
         "window-3"(key: any, value: any, ts: number | undefined): void {
-          // window sliding(15000/5000) aggregate (min-temperature.ts:15)
+          // window sliding(15000/5000) aggregate (min-temperature.ts:13)
           window3.processElement(key, value, ts);
         },
       },

@@ -1,0 +1,29 @@
+/** Helpers shared by the benchmarks: medians, building a pipeline, timing a built job in a fresh process. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { build, nodeHost } from '../compiler/index.ts';
+
+/** The repository root. */
+export const root = path.resolve(import.meta.dirname, '..');
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Builds a pipeline file into bench/.out and returns its output folder. */
+export async function buildPipeline(file: string): Promise<string> {
+  const built = await build(nodeHost(root), file, 'bench/.out');
+  if (!built.outDir) throw new Error(`pipec build ${file} failed: ${JSON.stringify(built.diagnostics)}`);
+  return built.outDir;
+}
+
+/** Runs a built job's local.mjs in a fresh process; returns the processing time its "job finished" log line reports, and its stdout. */
+export function timeJob(outDir: string, env: Record<string, string>): { ms: number; stdout: string } {
+  const run = spawnSync(process.execPath, [path.join(outDir, 'local.mjs')], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  if (run.status !== 0) throw new Error(run.stderr);
+  const finished = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'job finished');
+  return { ms: finished.ms, stdout: run.stdout };
+}
