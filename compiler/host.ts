@@ -56,7 +56,7 @@ export const pipecRoot = fromSource ? path.resolve(here, '..') : path.resolve(he
 export const pipecVersion: string = JSON.parse(fs.readFileSync(path.join(pipecRoot, 'package.json'), 'utf8')).version;
 
 /** Package entry points whose module is a folder index; other subpaths (`pipec/internal/connectors/file`) map to runtime/<subpath>. */
-const PACKAGE_ENTRIES: Record<string, string> = { pipec: 'api/index', 'pipec/internal': 'internal/index', 'pipec/testing': 'testing/index' };
+const PACKAGE_ENTRIES: Record<string, string> = { pipec: 'api/index', 'pipec/internal': 'internal/index', 'pipec/internal/distributed': 'internal/distributed/index', 'pipec/testing': 'testing/index' };
 
 /** The file a `pipec` or `pipec/<sub>` import means, for type-checking (`types`) or bundling (`code`). */
 export function pipecModule(specifier: string, purpose: 'types' | 'code'): string | undefined {

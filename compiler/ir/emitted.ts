@@ -21,7 +21,7 @@ export interface Manifest {
   mode: 'batch' | 'streaming';
   pipecVersion: string;
   stages: Array<{
-    id: number; file: string; parallelism: number; operators: string[]; chains: string[][];
+    id: number; file: string; parallelism: number; nodes: number[]; operators: string[]; chains: string[][];
     inputs: string[]; outputs: string[]; connectors: string[]; state: string[];
     watermarks: WatermarkTopology;
   }>;

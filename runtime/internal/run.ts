@@ -19,14 +19,14 @@ const USAGE = `options:
   --help                 show this help`;
 
 /** Fails fast when the pipeline file no longer matches the build (edited after `pipec build`). */
-function checkGraph(graph: Graph, manifest: RuntimeManifest): void {
+export function checkGraph(graph: Graph, manifest: RuntimeManifest): void {
   const kinds = graph.nodes.map((n) => n.kind);
   if (kinds.length !== manifest.nodes.length || kinds.some((k, i) => k !== manifest.nodes[i])) {
     throw new Error(`the pipeline's graph differs from the one this bundle was built from (${kinds.length} nodes vs ${manifest.nodes.length}); the build function must build the same graph every time — rebuild with pipec build`);
   }
 }
 
-function defaultDeadLetterFile(graph: Graph): string {
+export function defaultDeadLetterFile(graph: Graph): string {
   const fileSink = graph.nodes.find((n) => n.kind === 'sink' && String((n.props.descriptor as { connector: string }).connector).startsWith('file.'));
   const dir = fileSink ? path.dirname(String((fileSink.props.descriptor as { options: { path: string } }).options.path)) : '.';
   return path.join(dir, `${graph.name}.dead-letter.jsonl`);
@@ -75,14 +75,7 @@ export async function runLocal(definition: Pipeline, stages: StageDefinition[], 
   process.exitCode = await execute(definition, stages, manifest, argv, 'local');
 }
 
-/** stage-N.mjs: runs one stage. Stages that exchange records with other stages need Kafka. */
+/** stage-N.mjs of a stage with no edges to other stages: runs it in this process. */
 export async function runStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
-  const info = manifest.stages[stage.id];
-  if (info.inputs.length > 0 || info.outputs.length > 0) {
-    const topics = manifest.edges.filter((e) => info.inputs.includes(e.id) || info.outputs.includes(e.id)).map((e) => e.topic);
-    process.stderr.write(`stage ${stage.id} of ${manifest.pipeline} exchanges records with other stages through Kafka topics (${topics.join(', ')}), and this release runs those edges in-process only: run local.mjs instead.\n`);
-    process.exitCode = 1;
-    return;
-  }
   process.exitCode = await execute(definition, [stage], manifest, argv, `stage-${stage.id}`);
 }

@@ -81,7 +81,7 @@ export interface StageDefinition {
 export interface RuntimeManifest {
   pipeline: string;
   mode: 'batch' | 'streaming';
-  stages: Array<{ id: number; parallelism: number; inputs: string[]; outputs: string[]; operators: string[]; watermarks: WatermarkTopology }>;
+  stages: Array<{ id: number; parallelism: number; nodes: number[]; inputs: string[]; outputs: string[]; operators: string[]; watermarks: WatermarkTopology }>;
   edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null }>;
   /** Node kinds in id order: checked against the graph rebuilt at start-up. */
   nodes: string[];

@@ -13,6 +13,7 @@ import { watermarkTopology } from './watermarks.ts';
 
 /** Sources that read their whole input in one task (Flink's non-parallel sources). */
 const NON_PARALLEL_SOURCES = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'mysql.table', 'mysql.cdc']);
+// Kafka sources run at the job's parallelism: one consumer per instance, in one group.
 
 /** The parallelism every node runs at. */
 export function assignParallelism(plan: LogicalPlan): Record<number, number> {

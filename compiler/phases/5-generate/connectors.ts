@@ -7,6 +7,7 @@ const CLASSES: Record<string, { module: string; source?: string; sink?: string }
   'file.csv': { module: 'file', source: 'FileCsvSource', sink: 'FileCsvSink' },
   'file.jsonl': { module: 'file', source: 'FileJsonlSource', sink: 'FileJsonlSink' },
   print: { module: 'print', sink: 'PrintSink' },
+  kafka: { module: 'kafka', source: 'KafkaSource', sink: 'KafkaSink' },
 };
 
 /** The import of a connector's implementation. */

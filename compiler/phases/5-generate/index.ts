@@ -49,7 +49,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     mode: plan.mode,
     pipecVersion,
     stages: physical.stages.map((s) => ({
-      id: s.id, file: `stage-${s.id}.mjs`, parallelism: s.parallelism,
+      id: s.id, file: `stage-${s.id}.mjs`, parallelism: s.parallelism, nodes: s.nodes,
       operators: s.nodes.map((n) => plan.nodes[n].label),
       chains: s.chains.map((c) => c.map((n) => plan.nodes[n].label)),
       inputs: s.inputs, outputs: s.outputs,
@@ -67,7 +67,11 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
   const entry = (fileName: string, code: string): GeneratedModule => ({ fileName, code, map: '' });
   const entries = physical.stages.map((s) => ({
     outFile: `stage-${s.id}`,
-    module: entry(`stage-${s.id}.worker.ts`, template('stage-worker.ts.tpl', { ...common, STAGE_ID: String(s.id) })),
+    module: entry(`stage-${s.id}.worker.ts`, template('stage-worker.ts.tpl', {
+      ...common, STAGE_ID: String(s.id),
+      // Stages with edges to other stages are Kafka workers; only their bundles link the Kafka client.
+      ...(s.inputs.length || s.outputs.length ? { RUNNER: 'runKafkaStageWorker', RUNNER_MODULE: 'pipec/internal/distributed' } : { RUNNER: 'runStageWorker', RUNNER_MODULE: 'pipec/internal' }),
+    })),
   }));
   entries.push({
     outFile: 'local',

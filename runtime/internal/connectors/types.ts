@@ -26,6 +26,8 @@ export interface SourceContext {
   readonly log: Logger;
   /** Reports an undecodable record; throws when the job runs with --fail-fast. */
   deadLetter(record: DeadLetter): void;
+  /** Waits until every record emitted so far has reached the sinks (before committing input positions). */
+  flush(): Promise<void>;
 }
 
 /** A source: reads its input and calls `emit` once per record. Bounded sources return when done. */

@@ -26,6 +26,11 @@ export interface LocalJobOptions {
   createSource?: (nodeId: number, ctx: SourceContext) => SourceConnector | undefined;
   createSink?: (nodeId: number, ctx: SinkContext) => SinkConnector | undefined;
   onSideOutput?: (tag: string, value: unknown, ts: number | undefined) => void;
+  /** Where edges to stages outside this job go (Kafka repartition topics in a distributed worker). */
+  remote?: {
+    output(edgeId: string): (key: unknown, value: unknown, ts: number | undefined) => void;
+    watermark(edgeId: string, message: number | 'idle' | 'active'): void;
+  };
 }
 
 /** State of one stage instance that the runtime owns. */
@@ -72,6 +77,11 @@ export class LocalJob {
     this.stageIds = new Set(stages.map((s) => s.id));
   }
 
+  /** Waits until every sink has written what it was given. */
+  async flush(): Promise<void> {
+    for (const sink of this.sinks.values()) await sink.flush();
+  }
+
   /** Ends the inputs that come from stages outside this job (set by run()). */
   endExternalInputs: () => void = () => undefined;
 
@@ -89,10 +99,10 @@ export class LocalJob {
     targets[index].inputs[edgeId](key, value, ts);
   }
 
-  /** Sends a watermark on an input edge whose upstream stage is not in this job. */
-  watermarkOnEdge(edgeId: string, watermark: number): void {
+  /** Sends a watermark (or an idle/active status) on an input edge whose upstream stage is not in this job. */
+  watermarkOnEdge(edgeId: string, message: number | 'idle' | 'active'): void {
     const edge = this.edges.get(edgeId)!;
-    for (const runtime of this.runtimes[edge.to] ?? []) runtime.coordinator.onEdge(edgeId, 0, watermark);
+    for (const runtime of this.runtimes[edge.to] ?? []) runtime.coordinator.onEdge(edgeId, 0, message);
   }
 
   /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
@@ -143,6 +153,7 @@ export class LocalJob {
     // Watermarks go to every downstream instance (records go to one): channel = this subtask.
     const targets = new Map<string, { coordinators: WatermarkCoordinator[]; channel: number }>();
     const coordinator = new WatermarkCoordinator(info.watermarks, (edgeId, message) => {
+      if (!this.runtimes[this.edges.get(edgeId)!.to] && this.options.remote) { this.options.remote.watermark(edgeId, message); return; }
       let target = targets.get(edgeId);
       if (!target) {
         const edge = this.edges.get(edgeId)!;
@@ -196,6 +207,7 @@ export class LocalJob {
           pipeline: graph.name, nodeId, options: descriptorOf(nodeId).options, subtask, parallelism: stage.parallelism,
           signal: this.abort.signal, log: this.log,
           deadLetter: (record) => this.deadLetters.write(nodeId, record),
+          flush: () => this.flush(),
         };
         const connector = this.options.createSource?.(nodeId, ctx) ?? create(ctx);
         this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit });
@@ -214,6 +226,7 @@ export class LocalJob {
         const edge = this.edges.get(edgeId);
         if (!edge) throw new Error(`internal: unknown edge ${edgeId}`);
         const downstream = this.instances[edge.to];
+        if (!downstream && this.options.remote) return { collect: this.options.remote.output(edgeId) };
         if (!downstream) throw new Error(`stage ${stage.id} writes to stage ${edge.to} over ${edge.topic ?? edgeId}, which this process does not run; run local.mjs, or run every stage with Kafka`);
         return edgeOutput(edge.partitioning, downstream.map((instance) => instance.inputs[edgeId]), subtask);
       },

@@ -4,13 +4,13 @@ import { locationOfNode } from '../../../diagnostics/location.ts';
 import type { Visitor } from '../context.ts';
 
 /** Connectors the runtime implements. */
-export const SUPPORTED_CONNECTORS = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'print']);
+export const SUPPORTED_CONNECTORS = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'print', 'kafka']);
 
 export const Connector: Visitor = ({ node, call }, ctx) => {
   const connector = node.connector ?? '';
   if (SUPPORTED_CONNECTORS.has(connector)) return;
   ctx.report(diagnostics.notSupportedYet(call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION, {
     feature: `The ${connector} ${node.kind}`,
-    hint: 'Use collection, generator, file.lines/csv/jsonl or print for now; Kafka, MySQL and Redis connectors come with the distributed runtime.',
+    hint: 'Use collection, generator, file.lines/csv/jsonl, print or kafka for now; the MySQL and Redis connectors come in a later release.',
   }));
 };

@@ -1,0 +1,110 @@
+/**
+ * `kafka.source` / `kafka.sink`. The source consumes a topic in the consumer
+ * group of its stage and commits offsets only after the records it emitted
+ * have reached the sinks (at-least-once); records it cannot decode go to the
+ * dead-letter topic `<pipeline>-dlq` with the reason in the `pipec-error`
+ * header, are counted, and the job goes on. The sink batches records per
+ * process through one idempotent producer.
+ */
+import type { KafkaFormat } from '../../api/connectors.ts';
+import { brokersFromEnvironment, kafkajsClient, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../kafka/client.ts';
+import { decodeValue, encodeValue } from '../kafka/formats.ts';
+import type { Logger } from '../log.ts';
+import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from './types.ts';
+
+let shared: { client: KafkaClient; producer: Promise<RecordProducer> } | null = null;
+
+/** One client and producer per process. */
+export function processKafka(log: Logger): { client: KafkaClient; producer: Promise<RecordProducer> } {
+  if (!shared) {
+    const client = kafkajsClient(brokersFromEnvironment(), `pipec-${process.pid}`, log);
+    shared = { client, producer: client.producer() };
+  }
+  return shared;
+}
+
+/** Closes the process's Kafka client (end of job). */
+export async function closeProcessKafka(): Promise<void> {
+  const current = shared;
+  shared = null;
+  await current?.client.close();
+}
+
+/** Sends an undecodable record to the pipeline's dead-letter topic, with the reason as a header. */
+export async function sendToDeadLetterTopic(log: Logger, pipeline: string, record: { topic: string; partition: number; offset: string; value: Buffer | null }, reason: string): Promise<void> {
+  const { client, producer } = processKafka(log);
+  const topic = `${pipeline}-dlq`;
+  await client.ensureTopics([{ topic, partitions: 1 }]);
+  await (await producer).send([{ topic, value: record.value ?? '', headers: { 'pipec-error': reason, 'pipec-source': `${record.topic}/${record.partition}@${record.offset}` } }]);
+}
+
+/** `kafka.source` in a single process: consumes every partition of the topic. */
+export class KafkaSource implements SourceConnector {
+  constructor(private readonly ctx: SourceContext) {}
+  async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
+    const { topic, format, startFrom = 'latest', group } = this.ctx.options as { topic: string; format: KafkaFormat<unknown>; startFrom?: string; group?: string };
+    const { client } = processKafka(this.ctx.log);
+    const consumer = client.consumer(group ?? `${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
+    const stopped = new Promise<void>((resolve) => this.ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await client.ensureTopics([{ topic, partitions: 1 }]);
+    await consumer.run([topic], startFrom === 'earliest', async (batch) => {
+      for (const record of batch.records) {
+        let value: unknown;
+        try {
+          value = decodeValue(format, record.value);
+        } catch (error) {
+          this.ctx.deadLetter({ origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
+          await sendToDeadLetterTopic(this.ctx.log, this.ctx.pipeline, record, (error as Error).message);
+          continue;
+        }
+        emit(value, record.timestamp);
+      }
+      await this.ctx.flush();
+      const last = batch.records[batch.records.length - 1];
+      if (last) await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
+    }, { assigned: (p) => this.ctx.log.info({ partitions: p }, 'partitions assigned'), revoked: (p) => this.ctx.log.info({ partitions: p }, 'partitions revoked') });
+    await stopped;
+    await consumer.close();
+  }
+}
+
+/** `kafka.sink`: buffers records and sends them in batches through the process's producer. */
+export class KafkaSink implements SinkConnector {
+  private buffer: OutgoingRecord[] = [];
+  private inflight: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+  private readonly topic: string;
+  private readonly format: KafkaFormat<unknown>;
+  private readonly key?: (value: unknown) => string;
+  private ready: Promise<void> | null = null;
+
+  constructor(private readonly ctx: SinkContext) {
+    const options = ctx.options as { topic: string; format: KafkaFormat<unknown>; key?: (value: unknown) => string };
+    this.topic = options.topic;
+    this.format = options.format;
+    this.key = options.key;
+  }
+
+  write(value: unknown): void {
+    if (this.failure) throw this.failure;
+    this.buffer.push({ topic: this.topic, key: this.key ? this.key(value) : null, value: encodeValue(this.format, value) });
+    if (this.buffer.length >= 2000) this.send();
+  }
+
+  private send(): void {
+    const records = this.buffer;
+    this.buffer = [];
+    const { client, producer } = processKafka(this.ctx.log);
+    this.ready ??= client.ensureTopics([{ topic: this.topic, partitions: 1 }]);
+    const ready = this.ready;
+    this.inflight = this.inflight.then(async () => { await ready; await (await producer).send(records); }).catch((error) => { this.failure = error; });
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length) this.send();
+    await this.inflight;
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> { await this.flush(); }
+}

@@ -1,0 +1,47 @@
+/**
+ * `pipec/internal/distributed`: the entry of stage workers whose stage
+ * exchanges records with other stages through Kafka. Kept apart from
+ * `pipec/internal` so bundles that never touch Kafka do not link a Kafka client.
+ */
+import { parseArgs } from 'node:util';
+import { instantiateGraph, type Pipeline } from '../../api/pipeline.ts';
+import { DeadLetterFile } from '../dead-letter.ts';
+import { createLogger } from '../log.ts';
+import { checkGraph, defaultDeadLetterFile } from '../run.ts';
+import type { RuntimeManifest, StageDefinition } from '../stage.ts';
+import { brokersFromEnvironment } from '../kafka/client.ts';
+import { StageWorker } from './worker.ts';
+
+/** stage-N.mjs of a stage connected to others: a Kafka worker (see worker.ts). */
+export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: { brokers: { type: 'string' }, group: { type: 'string' }, 'session-timeout': { type: 'string' }, 'dead-letter': { type: 'string' }, 'fail-fast': { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${WORKER_USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) { process.stdout.write(`${manifest.pipeline} stage ${stage.id} worker\n${WORKER_USAGE}\n`); return; }
+  const log = createLogger(manifest.pipeline, `stage-${stage.id}`);
+  try {
+    if (args.brokers) process.env.PIPEC_KAFKA_BROKERS = args.brokers;
+    const brokers = brokersFromEnvironment();
+    const graph = instantiateGraph(definition);
+    checkGraph(graph, manifest);
+    const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
+    log.info({ brokers, parallelism: stage.parallelism }, 'worker started');
+    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined }).run(brokers);
+    process.exitCode = 0;
+  } catch (error) {
+    log.error({ err: error }, 'worker failed');
+    process.exitCode = 1;
+  }
+}
+
+const WORKER_USAGE = `options:
+  --brokers <host:port,...>   Kafka brokers (default: PIPEC_KAFKA_BROKERS)
+  --group <id>                consumer group (default: <pipeline>-stage-<n>; every process of a stage shares it)
+  --session-timeout <ms>      how soon the group notices a dead worker (default 10000)
+  --dead-letter <file>        where undecodable records are also logged
+  --fail-fast                 stop at the first record that cannot be decoded`;

@@ -1,0 +1,312 @@
+/**
+ * A stage as a distributed worker (Kafka Streams' StreamThread → StreamTask).
+ * One consumer in the stage's group reads the stage's input topics (Kafka
+ * sources and repartition topics), co-partitioned; each assigned partition
+ * index is a task: a one-instance LocalJob with its own keyed state, timers
+ * and watermarks, whose outputs go to repartition topics and sinks. After each
+ * batch the task's output is flushed and then its input offsets are committed
+ * (at-least-once). A stage that keeps state commits only offsets whose records
+ * no open window still needs, so a partition that moves to another worker is
+ * rebuilt there by replay; stages with other state replay their input from the
+ * start. Stages without Kafka inputs run one task that drives their sources.
+ */
+import type { ConnectorDescriptor, KafkaFormat } from '../../api/connectors.ts';
+import type { Graph } from '../../api/graph.ts';
+import type { TimeWindowAssigner } from '../../api/windows.ts';
+import { keyText, partitionForKey } from '../partitioning.ts';
+import { LocalJob } from '../local/job.ts';
+import type { Logger } from '../log.ts';
+import type { DeadLetterFile } from '../dead-letter.ts';
+import type { SourceConnector } from '../connectors/types.ts';
+import { closeProcessKafka, processKafka, sendToDeadLetterTopic } from '../connectors/kafka.ts';
+import { decodeValue } from '../kafka/formats.ts';
+import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
+import type { RuntimeManifest, StageDefinition } from '../stage.ts';
+import { decodeEdgeRecord, decodeWatermark, encodeEdgeRecord, encodeWatermark, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+
+/** Worker settings from flags and the environment. */
+export interface WorkerOptions { group?: string; sessionTimeout?: number }
+
+/** A source whose records the worker delivers (the consumer, not the connector, reads Kafka). */
+class DeliveredSource implements SourceConnector {
+  emit: ((value: unknown, ts: number | undefined) => void) | null = null;
+  private done!: () => void;
+  private readonly ended = new Promise<void>((resolve) => { this.done = resolve; });
+  run(emit: (value: unknown, ts: number | undefined) => void): Promise<void> { this.emit = emit; return this.ended; }
+  end(): void { this.done(); }
+}
+
+type CommitPolicy = 'processed' | 'windows' | 'never';
+
+/** When records are no longer needed by the stage's state (see the file header). */
+function commitPolicy(graph: Graph, nodes: number[]): { policy: CommitPolicy; doneAt: (ts: number | undefined) => number; windowNodes: number[] } {
+  const stateful = nodes.map((n) => graph.nodes[n]).filter((n) => ['rollingAggregate', 'window', 'windowAll', 'keyedProcess', 'coProcess'].includes(n.kind));
+  if (stateful.length === 0) return { policy: 'processed', doneAt: () => -Infinity, windowNodes: [] };
+  const windows = stateful.filter((n) => (n.kind === 'window' || n.kind === 'windowAll') && ['tumbling', 'sliding'].includes((n.props.assigner as TimeWindowAssigner).type) && (n.props.assigner as TimeWindowAssigner).time === 'event');
+  if (windows.length !== stateful.length) return { policy: 'never', doneAt: () => Infinity, windowNodes: [] };
+  const doneAt = (ts: number | undefined) => {
+    if (ts === undefined) return -Infinity;
+    let latest = -Infinity;
+    for (const n of windows) {
+      const a = n.props.assigner as TimeWindowAssigner;
+      const lastStart = ts - ((((ts - a.offset) % a.slide) + a.slide) % a.slide);
+      latest = Math.max(latest, lastStart + a.size - 1 + (n.props.allowedLateness as number));
+    }
+    return latest;
+  };
+  return { policy: 'windows', doneAt, windowNodes: windows.map((n) => n.id) };
+}
+
+/** One partition index of the stage's inputs. */
+class Task {
+  readonly job: LocalJob;
+  readonly sources = new Map<number, DeliveredSource>();
+  private readonly partitionWatermarks = new Map<string, PartitionWatermark>();
+  /** Per input topic: records not yet safe to commit (windows policy), and the next offset to read. */
+  private readonly pending = new Map<string, { queue: Array<{ offset: bigint; doneAt: number }>; next: bigint | null; committed: bigint | null }>();
+  readonly running: Promise<void>;
+
+  constructor(readonly index: number, private readonly worker: StageWorker) {
+    const { graph, manifest, stage, log, deadLetters } = worker;
+    this.job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, deadLetters, {
+      createSource: (nodeId) => {
+        if ((graph.nodes[nodeId].props.descriptor as ConnectorDescriptor).connector !== 'kafka') throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
+        const source = new DeliveredSource();
+        this.sources.set(nodeId, source);
+        return source;
+      },
+      remote: { output: (edgeId) => worker.edgeOutput(edgeId, index), watermark: (edgeId, message) => worker.sendWatermark(edgeId, `${stage.id}-${index}`, message) },
+    });
+    this.running = this.job.run();
+  }
+
+  /** Handles one record of one of this task's input partitions. */
+  async deliver(record: IncomingRecord): Promise<void> {
+    const worker = this.worker;
+    const edgeId = worker.edgeByTopic.get(record.topic);
+    const tracking = this.tracking(record.topic);
+    if (edgeId !== undefined) {
+      const producer = record.headers[WATERMARK_HEADER];
+      if (producer !== undefined) {
+        let partition = this.partitionWatermarks.get(edgeId);
+        if (!partition) { partition = new PartitionWatermark(worker.upstreamTasks.get(edgeId) ?? 1); this.partitionWatermarks.set(edgeId, partition); }
+        const changed = partition.update(producer, decodeWatermark(record.value!));
+        if (changed !== null) this.job.watermarkOnEdge(edgeId, changed === -Infinity ? -Infinity : changed);
+      } else {
+        const { value, ts } = decodeEdgeRecord(record.value!);
+        this.job.pushToEdge(edgeId, value, ts);
+        if (worker.policy.policy === 'windows') tracking.queue.push({ offset: BigInt(record.offset), doneAt: worker.policy.doneAt(ts) });
+      }
+    } else {
+      const nodeId = worker.sourceByTopic.get(record.topic)!;
+      const format = (worker.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor).options.format as KafkaFormat<unknown>;
+      let value: unknown;
+      try {
+        value = decodeValue(format, record.value);
+      } catch (error) {
+        worker.deadLetters.write(nodeId, { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
+        await sendToDeadLetterTopic(worker.log, worker.graph.name, record, (error as Error).message);
+        tracking.next = BigInt(record.offset) + 1n;
+        return;
+      }
+      this.sources.get(nodeId)!.emit!(value, record.timestamp);
+    }
+    tracking.next = BigInt(record.offset) + 1n;
+  }
+
+  private tracking(topic: string) {
+    let t = this.pending.get(topic);
+    if (!t) { t = { queue: [], next: null, committed: null }; this.pending.set(topic, t); }
+    return t;
+  }
+
+  /** Offsets safe to commit now: everything processed, or (windows) up to the first record an open window still needs. */
+  commitOffsets(): Array<{ topic: string; partition: number; offset: string }> {
+    const policy = this.worker.policy;
+    if (policy.policy === 'never') return [];
+    const coordinator = this.job.runtimes[this.worker.stage.id][0].coordinator;
+    const watermark = Math.min(...policy.windowNodes.map((n) => coordinator.watermarkOf(n)));
+    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const [topic, t] of this.pending) {
+      if (t.next === null) continue;
+      let offset = t.next;
+      if (policy.policy === 'windows') {
+        while (t.queue.length && t.queue[0].doneAt <= watermark) t.queue.shift();
+        if (t.queue.length) offset = t.queue[0].offset;
+      }
+      if (t.committed !== offset) { t.committed = offset; offsets.push({ topic, partition: this.index, offset: String(offset) }); }
+    }
+    return offsets;
+  }
+
+  /** Stops the task without firing anything (revoked partitions, shutdown). */
+  async stop(): Promise<void> {
+    this.job.stop();
+    for (const s of this.sources.values()) s.end();
+    await this.running.catch(() => undefined);
+  }
+}
+
+/** The worker of one stage. */
+export class StageWorker {
+  readonly edgeByTopic = new Map<string, string>();
+  readonly sourceByTopic = new Map<string, number>();
+  readonly upstreamTasks = new Map<string, number>();
+  readonly policy: ReturnType<typeof commitPolicy>;
+  private readonly tasks = new Map<number, Task>();
+  private readonly outgoing: OutgoingRecord[] = [];
+  private readonly topicPartitions = new Map<string, number>();
+  private readonly rebalanceCounters = new Map<string, number>();
+  private readonly lastWatermarks = new Map<string, number | 'idle' | 'active'>();
+  private watermarkTimer: NodeJS.Timeout | null = null;
+  private client!: KafkaClient;
+  private producer!: RecordProducer;
+  private stopping = false;
+
+  constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: RuntimeManifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
+    this.policy = commitPolicy(graph, manifest.stages[stage.id].nodes);
+  }
+
+  private get info() { return this.manifest.stages[this.stage.id]; }
+
+  /** Creates the topics this stage reads and writes, and learns their partition counts. */
+  private async prepareTopics(): Promise<string[]> {
+    const { manifest, info } = this;
+    const readersOf = (edgeId: string) => manifest.stages[manifest.edges.find((e) => e.id === edgeId)!.to].parallelism;
+    const edges = [...info.inputs, ...info.outputs].map((id) => manifest.edges.find((e) => e.id === id)!);
+    await this.client.ensureTopics(edges.map((e) => ({ topic: e.topic!, partitions: readersOf(e.id) })), { grow: true });
+    for (const e of edges) this.topicPartitions.set(e.topic!, await this.client.partitions(e.topic!));
+    const inputTopics: string[] = [];
+    for (const id of info.inputs) {
+      const edge = manifest.edges.find((e) => e.id === id)!;
+      this.edgeByTopic.set(edge.topic!, id);
+      inputTopics.push(edge.topic!);
+      this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
+    }
+    for (const nodeId of info.nodes) {
+      const descriptor = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
+      if (this.graph.nodes[nodeId].kind === 'source' && descriptor?.connector === 'kafka') {
+        const topic = descriptor.options.topic as string;
+        await this.client.ensureTopics([{ topic, partitions: this.stage.parallelism }]);
+        this.sourceByTopic.set(topic, nodeId);
+        inputTopics.push(topic);
+      }
+    }
+    return inputTopics;
+  }
+
+  /** How many tasks a stage runs: the partitions of its Kafka inputs, or its parallelism. */
+  private async tasksOfStage(stageId: number): Promise<number> {
+    const upstream = this.manifest.stages[stageId];
+    const topics = upstream.inputs.map((id) => this.manifest.edges.find((e) => e.id === id)!.topic!);
+    for (const nodeId of upstream.nodes) {
+      const d = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
+      if (this.graph.nodes[nodeId].kind === 'source' && d?.connector === 'kafka') topics.push(d.options.topic as string);
+    }
+    if (topics.length === 0) return upstream.parallelism;
+    let most = 0;
+    for (const t of topics) most = Math.max(most, await this.client.partitions(t));
+    return Math.max(1, most);
+  }
+
+  /** The collector of an outgoing edge for one task. */
+  edgeOutput(edgeId: string, taskIndex: number): (key: unknown, value: unknown, ts: number | undefined) => void {
+    const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
+    const topic = edge.topic!;
+    const partitions = this.topicPartitions.get(topic) ?? 1;
+    return (key, value, ts) => {
+      let partition: number;
+      if (edge.partitioning === 'hash') partition = partitionForKey(key, partitions);
+      else if (edge.partitioning === 'forward') partition = taskIndex % partitions;
+      else { const next = this.rebalanceCounters.get(topic) ?? taskIndex; this.rebalanceCounters.set(topic, next + 1); partition = next % partitions; }
+      this.outgoing.push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: encodeEdgeRecord(value, ts) });
+    };
+  }
+
+  /** Sends a task's watermark on an edge to every partition, at most every 200 ms (immediately for the end and status changes). */
+  sendWatermark(edgeId: string, producer: string, message: number | 'idle' | 'active'): void {
+    this.lastWatermarks.set(`${edgeId}\u0000${producer}`, message);
+    if (typeof message !== 'number' || message === Infinity) { this.emitWatermarks(); return; }
+    this.watermarkTimer ??= setTimeout(() => { this.watermarkTimer = null; this.emitWatermarks(); void this.flushOutgoing(); }, 200);
+  }
+
+  private emitWatermarks(): void {
+    for (const [id, message] of this.lastWatermarks) {
+      const [edgeId, producer] = id.split('\u0000');
+      const topic = this.manifest.edges.find((e) => e.id === edgeId)!.topic!;
+      for (let p = 0; p < (this.topicPartitions.get(topic) ?? 1); p++) {
+        this.outgoing.push({ topic, partition: p, key: null, value: encodeWatermark(message), headers: { [WATERMARK_HEADER]: producer } });
+      }
+    }
+    this.lastWatermarks.clear();
+  }
+
+  private async flushOutgoing(): Promise<void> {
+    const records = this.outgoing.splice(0);
+    await this.producer.send(records);
+  }
+
+  /** Runs until SIGTERM/SIGINT (or, without Kafka inputs, until the bounded sources end). */
+  async run(brokers: string[]): Promise<void> {
+    ({ client: this.client } = processKafka(this.log));
+    void brokers;
+    this.producer = await processKafka(this.log).producer;
+    const inputTopics = await this.prepareTopics();
+    if (inputTopics.length === 0) return this.runSourceTask();
+    const group = this.options.group ?? `${this.manifest.pipeline}-stage-${this.stage.id}`;
+    const consumer = this.client.consumer(group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the current batch, flushing output, committing offsets'); this.stopping = true; resolve(); };
+      process.once('SIGTERM', () => stop('SIGTERM')).once('SIGINT', () => stop('SIGINT'));
+    });
+    this.log.info({ group, topics: inputTopics }, 'joining the consumer group');
+    await consumer.run(inputTopics, true, async (batch) => {
+      if (this.stopping) return;
+      const task = this.tasks.get(batch.partition) ?? this.startTask(batch.partition);
+      for (const record of batch.records) await task.deliver(record);
+      this.emitWatermarks();
+      await this.flushOutgoing();
+      await task.job.flush();
+      const offsets = task.commitOffsets();
+      if (offsets.length) await consumer.commit(offsets);
+    }, {
+      assigned: (partitions) => this.log.info({ partitions }, 'partitions assigned'),
+      revoked: (partitions) => {
+        this.log.info({ partitions }, 'partitions revoked: their tasks stop here and resume on their new owner');
+        for (const index of new Set(partitions.map((p) => p.partition))) { void this.tasks.get(index)?.stop(); this.tasks.delete(index); }
+      },
+    });
+    await stopped;
+    await consumer.close();
+    for (const task of this.tasks.values()) await task.stop();
+    await this.flushOutgoing();
+    await closeProcessKafka();
+    this.log.info('stopped');
+  }
+
+  private startTask(index: number): Task {
+    const task = new Task(index, this);
+    this.tasks.set(index, task);
+    this.log.info({ task: index }, 'task started');
+    return task;
+  }
+
+  /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
+  private async runSourceTask(): Promise<void> {
+    const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetters, {
+      remote: { output: (edgeId) => this.edgeOutput(edgeId, 0), watermark: (edgeId, message) => this.sendWatermark(edgeId, `${this.stage.id}-0`, message) },
+    });
+    const flushing = setInterval(() => { void this.flushOutgoing(); }, 100);
+    const stop = (signal: string) => { this.log.info({ signal }, 'stopping the sources'); job.stop(); };
+    process.once('SIGTERM', stop).once('SIGINT', stop);
+    try {
+      await job.run();
+      this.emitWatermarks();
+      await this.flushOutgoing();
+    } finally {
+      clearInterval(flushing);
+      if (this.watermarkTimer) clearTimeout(this.watermarkTimer);
+      await closeProcessKafka();
+    }
+  }
+}
