@@ -11,6 +11,7 @@ import type { Graph } from '../api/graph.ts';
 import { DeadLetterFile, FailFastError } from './dead-letter.ts';
 import { createLogger } from './log.ts';
 import { LocalJob } from './local/job.ts';
+import { closeProcessResources } from './connectors/types.ts';
 import type { RuntimeManifest, StageDefinition } from './stage.ts';
 
 const USAGE = `options:
@@ -57,6 +58,7 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded and went to the dead-letter file');
     log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');
+    await closeProcessResources();
     return 0;
   } catch (error) {
     if (error instanceof FailFastError) {

@@ -10,7 +10,7 @@ import type { KafkaFormat } from '../../api/connectors.ts';
 import { brokersFromEnvironment, kafkajsClient, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../kafka/client.ts';
 import { decodeValue, encodeValue } from '../kafka/formats.ts';
 import type { Logger } from '../log.ts';
-import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from './types.ts';
+import { processResources, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from './types.ts';
 
 let shared: { client: KafkaClient; producer: Promise<RecordProducer> } | null = null;
 
@@ -19,6 +19,7 @@ export function processKafka(log: Logger): { client: KafkaClient; producer: Prom
   if (!shared) {
     const client = kafkajsClient(brokersFromEnvironment(), `pipec-${process.pid}`, log);
     shared = { client, producer: client.producer() };
+    processResources.add(closeProcessKafka);
   }
   return shared;
 }
@@ -33,7 +34,7 @@ export async function closeProcessKafka(): Promise<void> {
 /** Sends an undecodable record to the pipeline's dead-letter topic, with the reason as a header. */
 export async function sendToDeadLetterTopic(log: Logger, pipeline: string, record: { topic: string; partition: number; offset: string; value: Buffer | null }, reason: string): Promise<void> {
   const { client, producer } = processKafka(log);
-  const topic = `${pipeline}-dlq`;
+  const topic = `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${pipeline}-dlq`;
   await client.ensureTopics([{ topic, partitions: 1 }]);
   await (await producer).send([{ topic, value: record.value ?? '', headers: { 'pipec-error': reason, 'pipec-source': `${record.topic}/${record.partition}@${record.offset}` } }]);
 }
@@ -44,7 +45,7 @@ export class KafkaSource implements SourceConnector {
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
     const { topic, format, startFrom = 'latest', group } = this.ctx.options as { topic: string; format: KafkaFormat<unknown>; startFrom?: string; group?: string };
     const { client } = processKafka(this.ctx.log);
-    const consumer = client.consumer(group ?? `${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
+    const consumer = client.consumer(group ?? `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
     const stopped = new Promise<void>((resolve) => this.ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await client.ensureTopics([{ topic, partitions: 1 }]);
     await consumer.run([topic], startFrom === 'earliest', async (batch) => {

@@ -52,6 +52,17 @@ export interface SinkConnector {
   close(): Promise<void>;
 }
 
+/**
+ * Process-wide resources connectors open (a Kafka client, a database pool),
+ * closed by the runner when the job ends so the process can exit.
+ */
+export const processResources = new Set<() => Promise<void>>();
+
+/** Closes every registered process resource. */
+export async function closeProcessResources(): Promise<void> {
+  for (const close of [...processResources]) { processResources.delete(close); await close().catch(() => undefined); }
+}
+
 /** Yields to the event loop so timers and I/O run during long synchronous loops. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -8,6 +8,15 @@
  * producers, and a task's edge watermark that of its partition.
  */
 
+/**
+ * Namespaces the topics and groups pipec owns (repartition topics, default
+ * consumer groups, the dead-letter topic) with PIPEC_TOPIC_PREFIX, so several
+ * deployments of one pipeline, or test runs, can share a cluster.
+ */
+export function namespaced(name: string): string {
+  return `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${name}`;
+}
+
 /** Header that marks a watermark record, naming the upstream task that sent it. */
 export const WATERMARK_HEADER = 'pipec-wm';
 

@@ -22,7 +22,7 @@ import { closeProcessKafka, processKafka, sendToDeadLetterTopic } from '../conne
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { RuntimeManifest, StageDefinition } from '../stage.ts';
-import { decodeEdgeRecord, decodeWatermark, encodeEdgeRecord, encodeWatermark, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+import { decodeEdgeRecord, decodeWatermark, encodeEdgeRecord, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 
 /** Worker settings from flags and the environment. */
 export interface WorkerOptions { group?: string; sessionTimeout?: number }
@@ -174,13 +174,13 @@ export class StageWorker {
     const { manifest, info } = this;
     const readersOf = (edgeId: string) => manifest.stages[manifest.edges.find((e) => e.id === edgeId)!.to].parallelism;
     const edges = [...info.inputs, ...info.outputs].map((id) => manifest.edges.find((e) => e.id === id)!);
-    await this.client.ensureTopics(edges.map((e) => ({ topic: e.topic!, partitions: readersOf(e.id) })), { grow: true });
-    for (const e of edges) this.topicPartitions.set(e.topic!, await this.client.partitions(e.topic!));
+    await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic!), partitions: readersOf(e.id) })), { grow: true });
+    for (const e of edges) this.topicPartitions.set(namespaced(e.topic!), await this.client.partitions(namespaced(e.topic!)));
     const inputTopics: string[] = [];
     for (const id of info.inputs) {
       const edge = manifest.edges.find((e) => e.id === id)!;
-      this.edgeByTopic.set(edge.topic!, id);
-      inputTopics.push(edge.topic!);
+      this.edgeByTopic.set(namespaced(edge.topic!), id);
+      inputTopics.push(namespaced(edge.topic!));
       this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
     }
     for (const nodeId of info.nodes) {
@@ -198,7 +198,7 @@ export class StageWorker {
   /** How many tasks a stage runs: the partitions of its Kafka inputs, or its parallelism. */
   private async tasksOfStage(stageId: number): Promise<number> {
     const upstream = this.manifest.stages[stageId];
-    const topics = upstream.inputs.map((id) => this.manifest.edges.find((e) => e.id === id)!.topic!);
+    const topics = upstream.inputs.map((id) => namespaced(this.manifest.edges.find((e) => e.id === id)!.topic!));
     for (const nodeId of upstream.nodes) {
       const d = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
       if (this.graph.nodes[nodeId].kind === 'source' && d?.connector === 'kafka') topics.push(d.options.topic as string);
@@ -212,7 +212,7 @@ export class StageWorker {
   /** The collector of an outgoing edge for one task. */
   edgeOutput(edgeId: string, taskIndex: number): (key: unknown, value: unknown, ts: number | undefined) => void {
     const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
-    const topic = edge.topic!;
+    const topic = namespaced(edge.topic!);
     const partitions = this.topicPartitions.get(topic) ?? 1;
     return (key, value, ts) => {
       let partition: number;
@@ -233,7 +233,7 @@ export class StageWorker {
   private emitWatermarks(): void {
     for (const [id, message] of this.lastWatermarks) {
       const [edgeId, producer] = id.split('\u0000');
-      const topic = this.manifest.edges.find((e) => e.id === edgeId)!.topic!;
+      const topic = namespaced(this.manifest.edges.find((e) => e.id === edgeId)!.topic!);
       for (let p = 0; p < (this.topicPartitions.get(topic) ?? 1); p++) {
         this.outgoing.push({ topic, partition: p, key: null, value: encodeWatermark(message), headers: { [WATERMARK_HEADER]: producer } });
       }
@@ -253,7 +253,7 @@ export class StageWorker {
     this.producer = await processKafka(this.log).producer;
     const inputTopics = await this.prepareTopics();
     if (inputTopics.length === 0) return this.runSourceTask();
-    const group = this.options.group ?? `${this.manifest.pipeline}-stage-${this.stage.id}`;
+    const group = this.options.group ?? namespaced(`${this.manifest.pipeline}-stage-${this.stage.id}`);
     const consumer = this.client.consumer(group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the current batch, flushing output, committing offsets'); this.stopping = true; resolve(); };
@@ -262,15 +262,24 @@ export class StageWorker {
     this.log.info({ group, topics: inputTopics }, 'joining the consumer group');
     await consumer.run(inputTopics, true, async (batch) => {
       if (this.stopping) return;
-      const task = this.tasks.get(batch.partition) ?? this.startTask(batch.partition);
+      // Only partitions this worker owns have tasks. A batch fetched before a rebalance took the partition
+      // away is dropped: a task started mid-stream would commit offsets from a partial view (Kafka Streams does the same).
+      const task = this.tasks.get(batch.partition);
+      if (!task) { this.log.debug({ partition: batch.partition }, 'dropping a batch of a partition this worker no longer owns'); return; }
       for (const record of batch.records) await task.deliver(record);
       this.emitWatermarks();
       await this.flushOutgoing();
       await task.job.flush();
       const offsets = task.commitOffsets();
-      if (offsets.length) await consumer.commit(offsets);
+      if (offsets.length) {
+        await consumer.commit(offsets);
+        this.log.debug({ task: task.index, offsets, first: batch.records[0]?.offset, last: batch.records[batch.records.length - 1]?.offset }, 'committed');
+      }
     }, {
-      assigned: (partitions) => this.log.info({ partitions }, 'partitions assigned'),
+      assigned: (partitions) => {
+        this.log.info({ partitions }, 'partitions assigned');
+        for (const index of new Set(partitions.map((p) => p.partition))) if (!this.tasks.has(index)) this.startTask(index);
+      },
       revoked: (partitions) => {
         this.log.info({ partitions }, 'partitions revoked: their tasks stop here and resume on their new owner');
         for (const index of new Set(partitions.map((p) => p.partition))) { void this.tasks.get(index)?.stop(); this.tasks.delete(index); }

@@ -17,7 +17,7 @@ export interface IncomingRecord { topic: string; partition: number; offset: stri
 /** A batch of records of one partition, handed to the consumer's handler. */
 export interface IncomingBatch { topic: string; partition: number; records: IncomingRecord[] }
 
-/** Partition ownership changes (Kafka consumer-group rebalances). */
+/** Partition ownership changes (Kafka consumer-group rebalances): every rebalance revokes all partitions, then assigns the new set. */
 export interface RebalanceListener {
   assigned(partitions: Array<{ topic: string; partition: number }>): void;
   revoked(partitions: Array<{ topic: string; partition: number }>): void;
@@ -126,8 +126,10 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
             const next = new Set<string>();
             for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const p of partitions) next.add(`${topic}\u0000${p}`);
             const parse = (id: string) => { const [topic, p] = id.split('\u0000'); return { topic, partition: Number(p) }; };
-            const revoked = [...assignment].filter((id) => !next.has(id)).map(parse);
-            const added = [...next].filter((id) => !assignment.has(id)).map(parse);
+            // Eager rebalancing, as Kafka Streams does by default: every join revokes everything and assigns
+            // everything anew, because the client fetches every partition from its committed offset again.
+            const revoked = [...assignment].map(parse);
+            const added = [...next].map(parse);
             assignment = next;
             if (revoked.length) listener.revoked(revoked);
             if (added.length) listener.assigned(added);
