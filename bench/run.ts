@@ -5,12 +5,14 @@
 import { parseArgs } from 'node:util';
 import { fusion } from './fusion/index.ts';
 import { windowsBench } from './windows/index.ts';
+import { kafkaBench } from './kafka/index.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });
-const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench };
+const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench, kafka: kafkaBench };
 const name = positionals[0];
 if (!name || !benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);
   process.exit(2);
 }
-await benches[name]({ records: Number(values.records ?? 5_000_000), rounds: Number(values.rounds ?? 5) });
+const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 5 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 } };
+await benches[name]({ records: Number(values.records ?? defaults[name].records), rounds: Number(values.rounds ?? defaults[name].rounds) });

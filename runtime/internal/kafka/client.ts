@@ -50,6 +50,21 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
+/** Splits records into runs whose encoded size stays under `limit` bytes (a single larger record goes alone). */
+export function chunksBySize(records: OutgoingRecord[], limit: number): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let size = 0;
+  for (const r of records) {
+    const bytes = (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key ? Buffer.byteLength(r.key) : 0) + 70;
+    if (current.length && size + bytes > limit) { chunks.push(current); current = []; size = 0; }
+    current.push(r);
+    size += bytes;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
 /** The broker list: --brokers, then PIPEC_KAFKA_BROKERS. */
 export function brokersFromEnvironment(flag?: string): string[] {
   const value = flag ?? process.env.PIPEC_KAFKA_BROKERS;
@@ -101,9 +116,14 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       closers.push(() => producer.disconnect());
       return {
         async send(records) {
-          if (records.length === 0) return;
+          // Brokers refuse record batches over message.max.bytes (1 MB by default): send in chunks well under it.
+          for (const chunk of chunksBySize(records, 512 * 1024)) await sendChunk(chunk);
+        },
+        close: () => producer.disconnect(),
+      };
+      async function sendChunk(records: OutgoingRecord[]): Promise<void> {
           const byTopic = new Map<string, OutgoingRecord[]>();
-          for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+          for (const r of records) { const list = byTopic.get(r.topic); if (list) list.push(r); else byTopic.set(r.topic, [r]); }
           await producer.sendBatch({
             acks: -1,
             topicMessages: [...byTopic].map(([topic, messages]) => ({
@@ -111,9 +131,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
               messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp), headers: m.headers })),
             })),
           });
-        },
-        close: () => producer.disconnect(),
-      };
+      }
     },
     consumer(group, options = {}) {
       const consumer: Consumer = kafka.consumer({ groupId: group, partitionAssigners: options.coPartitioned ? [coPartitionedAssigner] : undefined, sessionTimeout: options.sessionTimeout ?? 10_000, heartbeatInterval: 1000, rebalanceTimeout: 20_000, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
