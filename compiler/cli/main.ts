@@ -10,6 +10,7 @@ import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/ind
 import { formatDiagnostics } from '../diagnostics/format.ts';
 import { nodeHost, pipecVersion } from '../host.ts';
 import { planText, toDot, toMermaid } from '../graph.ts';
+import { topicFor } from '../phases/5-generate/index.ts';
 
 /** Exit codes. */
 export const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const;
@@ -71,6 +72,23 @@ export async function main(argv: string[]): Promise<number> {
         const child = spawn(process.execPath, ['--enable-source-maps', path.join(result.outDir!, 'local.mjs'), ...jobArgs], { stdio: 'inherit' });
         child.on('exit', (status) => resolve(status ?? EXIT.internal));
       });
+    })
+    .command('deploy-topics [file]', 'create the repartition topics of a pipeline (partitions = the parallelism of the stage that reads each)', (y) => y
+      .positional('file', fileArg)
+      .option('brokers', { describe: 'Kafka brokers (default: PIPEC_KAFKA_BROKERS)', type: 'string' }), async (args) => {
+      const result = await check(host, args.file);
+      report(result.diagnostics, false);
+      if (!result.plan || !result.physical) { code = EXIT.diagnostics; return; }
+      const topics = result.physical.edges.map((e) => ({ topic: `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${topicFor(result.plan!.pipeline, e.id)}`, partitions: result.physical!.stages[e.toStage].parallelism }));
+      const { brokersFromEnvironment, kafkajsClient } = await import('../../runtime/internal/kafka/client.ts');
+      const { createLogger } = await import('../../runtime/internal/log.ts');
+      const client = kafkajsClient(brokersFromEnvironment(args.brokers), 'pipec-deploy-topics', createLogger(result.plan.pipeline, 'deploy-topics'));
+      try {
+        await client.ensureTopics(topics, { grow: true });
+        for (const t of topics) process.stdout.write(`${t.topic}: ${await client.partitions(t.topic)} partition(s)\n`);
+      } finally {
+        await client.close();
+      }
     })
     .command('explain <code>', 'explain a diagnostic code, with an example', (y) => y.positional('code', { type: 'string', demandOption: true }), (args) => {
       const entry = Object.values(DIAGNOSTIC_TABLE).find((d) => d.code === String(args.code).toUpperCase());

@@ -30,6 +30,20 @@ function callIndex(sourceFile: ts.SourceFile): Map<string, ts.CallExpression> {
   return index;
 }
 
+/** The `name: ...` property of the options object of the file's `pipeline(name, build, options)` call. */
+function findPipelineOption(sourceFile: ts.SourceFile, name: string): ts.Node | null {
+  let found: ts.Node | null = null;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'pipeline' && node.arguments[2] && ts.isObjectLiteralExpression(node.arguments[2])) {
+      found = node.arguments[2].properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === name) ?? null;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return found;
+}
+
 /** Runs every visitor over the plan. */
 export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
   const found: Diagnostic[] = [];
@@ -65,7 +79,8 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
     }
   }
   if (plan.checkpoint) {
-    found.push(diagnostics.notSupportedYet({ ...NO_LOCATION, file: plan.file }, {
+    const option = findPipelineOption(loaded.entry, 'checkpoint');
+    found.push(diagnostics.notSupportedYet(option ? locationOfNode(loaded.host, option) : { ...NO_LOCATION, file: plan.file }, {
       feature: 'Checkpointing (the checkpoint option)',
       hint: 'Remove the checkpoint option for now; bounded jobs rerun from their input, and checkpoint stores come with the distributed runtime.',
     }));
