@@ -30,7 +30,8 @@ test('a killed stage worker loses nothing: the group rebalances and every window
   const env = { RUN: run, PIPEC_LOG_LEVEL: 'debug' };
   const logs: string[][] = [[], [], [], []];
   workers.push(startWorker(stage0, ['--session-timeout', '6000'], env, logs[0]));
-  for (let i = 1; i <= 3; i++) workers.push(startWorker(stage1, ['--session-timeout', '6000'], env, logs[i]));
+  const metricsPort = 19_200 + Math.floor(Math.random() * 500);
+  for (let i = 1; i <= 3; i++) workers.push(startWorker(stage1, ['--session-timeout', '6000', ...(i === 3 ? ['--metrics-port', String(metricsPort)] : [])], env, logs[i]));
   await Promise.all([1, 2, 3].map((i) => waitForLog(logs[i], /task started/)));
   // First results (windows up to 20 s) show the job is running; then kill a worker that owns a partition.
   await readUntil(`${run}-out`, (v) => v.length >= 14, 60_000);
@@ -57,4 +58,9 @@ test('a killed stage worker loses nothing: the group rebalances and every window
   assert.deepEqual(missing, [], `every window arrives with its full count (got ${results.length} results)`);
   for (const r of results) assert.equal(r.count, expected.get(`${r.user}@${r.start}`), `no partial window for ${r.user}@${r.start}`);
   assert.match(logs.slice(2).join(''), /partitions assigned/, 'the survivors took over the partitions');
+  const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+  assert.equal(health.status, 200);
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  assert.match(metrics, /pipec_records_in_total\{[^}]*\} [1-9]/, 'the worker counts what it consumed');
+  assert.match(metrics, /pipec_watermark_ms\{/);
 });

@@ -16,7 +16,7 @@ import { StageWorker } from './worker.ts';
 export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { brokers: { type: 'string' }, group: { type: 'string' }, 'session-timeout': { type: 'string' }, 'dead-letter': { type: 'string' }, 'fail-fast': { type: 'boolean' }, help: { type: 'boolean' } } }).values;
+    args = parseArgs({ args: argv, options: { brokers: { type: 'string' }, group: { type: 'string' }, 'metrics-port': { type: 'string' }, 'session-timeout': { type: 'string' }, 'dead-letter': { type: 'string' }, 'fail-fast': { type: 'boolean' }, help: { type: 'boolean' } } }).values;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${WORKER_USAGE}\n`);
     process.exitCode = 2;
@@ -31,7 +31,7 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
     log.info({ brokers, parallelism: stage.parallelism }, 'worker started');
-    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined }).run(brokers);
+    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined }).run(brokers);
     process.exitCode = 0;
   } catch (error) {
     log.error({ err: error }, 'worker failed');
@@ -43,5 +43,6 @@ const WORKER_USAGE = `options:
   --brokers <host:port,...>   Kafka brokers (default: PIPEC_KAFKA_BROKERS)
   --group <id>                consumer group (default: <pipeline>-stage-<n>; every process of a stage shares it)
   --session-timeout <ms>      how soon the group notices a dead worker (default 10000)
+  --metrics-port <port>       serve /metrics (Prometheus) and /healthz (default: PIPEC_METRICS_PORT, else off)
   --dead-letter <file>        where undecodable records are also logged
   --fail-fast                 stop at the first record that cannot be decoded`;

@@ -22,10 +22,11 @@ import { closeProcessKafka, processKafka, sendToDeadLetterTopic } from '../conne
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { RuntimeManifest, StageDefinition } from '../stage.ts';
+import { WorkerMetrics } from './metrics.ts';
 import { decodeEdgeRecord, decodeWatermark, encodeEdgeRecord, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 
 /** Worker settings from flags and the environment. */
-export interface WorkerOptions { group?: string; sessionTimeout?: number }
+export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number }
 
 /** A source whose records the worker delivers (the consumer, not the connector, reads Kafka). */
 class DeliveredSource implements SourceConnector {
@@ -104,6 +105,7 @@ class Task {
       try {
         value = decodeValue(format, record.value);
       } catch (error) {
+        worker.metrics.deadLetters.inc();
         worker.deadLetters.write(nodeId, { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
         await sendToDeadLetterTopic(worker.log, worker.graph.name, record, (error as Error).message);
         tracking.next = BigInt(record.offset) + 1n;
@@ -162,9 +164,11 @@ export class StageWorker {
   private client!: KafkaClient;
   private producer!: RecordProducer;
   private stopping = false;
+  readonly metrics: WorkerMetrics;
 
   constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: RuntimeManifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
     this.policy = commitPolicy(graph, manifest.stages[stage.id].nodes);
+    this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
   }
 
   private get info() { return this.manifest.stages[this.stage.id]; }
@@ -243,6 +247,7 @@ export class StageWorker {
 
   private async flushOutgoing(): Promise<void> {
     const records = this.outgoing.splice(0);
+    for (const r of records) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
     await this.producer.send(records);
   }
 
@@ -251,6 +256,7 @@ export class StageWorker {
     ({ client: this.client } = processKafka(this.log));
     void brokers;
     this.producer = await processKafka(this.log).producer;
+    if (this.options.metricsPort !== undefined) this.metrics.listen(this.options.metricsPort, this.log);
     const inputTopics = await this.prepareTopics();
     if (inputTopics.length === 0) return this.runSourceTask();
     const group = this.options.group ?? namespaced(`${this.manifest.pipeline}-stage-${this.stage.id}`);
@@ -267,10 +273,16 @@ export class StageWorker {
       const task = this.tasks.get(batch.partition);
       if (!task) { this.log.debug({ partition: batch.partition }, 'dropping a batch of a partition this worker no longer owns'); return; }
       for (const record of batch.records) await task.deliver(record);
+      this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
+      const endTimer = this.metrics.commitSeconds.startTimer();
+      // Backpressure: the next batch is not fetched until this one's output is acknowledged.
       this.emitWatermarks();
       await this.flushOutgoing();
       await task.job.flush();
+      const watermarks = task.job.runtimes[this.stage.id][0].coordinator;
+      for (const c of this.manifest.stages[this.stage.id].watermarks.consumers) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, watermarks.watermarkOf(c.node)));
       const offsets = task.commitOffsets();
+      endTimer();
       if (offsets.length) {
         await consumer.commit(offsets);
         this.log.debug({ task: task.index, offsets, first: batch.records[0]?.offset, last: batch.records[batch.records.length - 1]?.offset }, 'committed');
@@ -278,6 +290,8 @@ export class StageWorker {
     }, {
       assigned: (partitions) => {
         this.log.info({ partitions }, 'partitions assigned');
+        this.metrics.partitions.set(partitions.length);
+        this.metrics.healthy = true;
         for (const index of new Set(partitions.map((p) => p.partition))) if (!this.tasks.has(index)) this.startTask(index);
       },
       revoked: (partitions) => {
@@ -287,6 +301,7 @@ export class StageWorker {
     });
     await stopped;
     await consumer.close();
+    this.metrics.close();
     for (const task of this.tasks.values()) await task.stop();
     await this.flushOutgoing();
     await closeProcessKafka();

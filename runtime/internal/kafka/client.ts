@@ -140,6 +140,10 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       return {
         async run(topics, fromBeginning, onBatch, listener) {
           await consumer.connect();
+          consumer.on(consumer.events.CRASH, (event) => {
+            log.error({ error: event.payload.error.message, restart: event.payload.restart }, event.payload.restart ? 'consumer lost its connection or group; reconnecting with backoff' : 'consumer stopped after a fatal error');
+          });
+          consumer.on(consumer.events.CONNECT, () => log.info('consumer connected to the broker'));
           consumer.on(consumer.events.GROUP_JOIN, (event) => {
             const next = new Set<string>();
             for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const p of partitions) next.add(`${topic}\u0000${p}`);
