@@ -8,7 +8,7 @@
 import type { CoProcessFunction, KeyedContext, KeyedProcessFunction, Metrics, OnTimerContext, OutputTag } from '../../api/functions.ts';
 import type { KeyedStateBackend } from '../state/backend.ts';
 import { keyedStateStore } from '../state/handles.ts';
-import type { InternalTimerService } from '../state/timers.ts';
+import { ProcessingTimerDriver, type InternalTimerService } from '../state/timers.ts';
 import type { ProcessingTimeService } from '../time.ts';
 
 /** What a keyed process operator needs from the runtime. */
@@ -26,7 +26,7 @@ type MutableContext = { -readonly [P in keyof OnTimerContext<unknown, unknown>]:
 /** The shared machinery: one mutable context object reused for every call. */
 abstract class KeyedOperatorBase {
   protected readonly context: MutableContext;
-  private scheduled: { at: number; cancel: () => void } | null = null;
+  private readonly processingTimers: ProcessingTimerDriver;
 
   constructor(protected readonly op: KeyedOperatorContext, keyed: boolean) {
     const { backend, timers, time } = op;
@@ -39,7 +39,7 @@ abstract class KeyedOperatorBase {
       state: keyed ? keyedStateStore(backend) : (undefined as never),
       timers: {
         eventTime: (ts) => timers.register('event', backend.currentKey, ts),
-        processingTime: (ts) => { timers.register('processing', backend.currentKey, ts); this.scheduleProcessing(); },
+        processingTime: (ts) => { timers.register('processing', backend.currentKey, ts); this.processingTimers.schedule(); },
         deleteEventTime: (ts) => timers.delete('event', backend.currentKey, ts),
         deleteProcessingTime: (ts) => timers.delete('processing', backend.currentKey, ts),
         currentProcessingTime: () => time.now(),
@@ -48,6 +48,7 @@ abstract class KeyedOperatorBase {
       output: <S>(tag: OutputTag<S>, value: S) => op.output(tag.name, value, ctx.timestamp),
     };
     this.context = ctx;
+    this.processingTimers = new ProcessingTimerDriver(timers, time, this.fire('processing'));
   }
 
   protected abstract onTimer(timestamp: number, ctx: OnTimerContext<unknown, unknown>): void;
@@ -72,24 +73,11 @@ abstract class KeyedOperatorBase {
     this.op.timers.advance('event', watermark, this.fire('event'));
   }
 
-  private scheduleProcessing(): void {
-    const next = this.op.timers.nextProcessingTime();
-    if (next === undefined || (this.scheduled && this.scheduled.at <= next)) return;
-    this.scheduled?.cancel();
-    this.scheduled = {
-      at: next,
-      cancel: this.op.time.schedule(next, () => {
-        this.scheduled = null;
-        this.op.timers.advance('processing', this.op.time.now(), this.fire('processing'));
-        this.scheduleProcessing();
-      }),
-    };
-  }
+
 
   /** Stops processing-time callbacks (end of input or shutdown). */
   protected stopTimers(): void {
-    this.scheduled?.cancel();
-    this.scheduled = null;
+    this.processingTimers.stop();
   }
 }
 

@@ -21,7 +21,7 @@
  */
 import type { CountWindowAssigner, TimeWindowAssigner, WindowAssigner } from '../../api/windows.ts';
 import type { KeyedStateBackend } from '../state/backend.ts';
-import type { InternalTimerService, TimeDomain } from '../state/timers.ts';
+import { ProcessingTimerDriver, type InternalTimerService, type TimeDomain } from '../state/timers.ts';
 import type { ProcessingTimeService } from '../time.ts';
 import type { WindowAccumulator } from './window-functions.ts';
 
@@ -68,7 +68,7 @@ export class WindowOperator {
   private watermark = -Infinity;
   private readonly domain: TimeDomain;
   private readonly pane: number;
-  private scheduled: { at: number; cancel: () => void } | null = null;
+  private readonly processingTimers: ProcessingTimerDriver;
   private readonly table: Map<unknown, unknown>;
 
   constructor(private readonly ctx: WindowOperatorContext) {
@@ -76,6 +76,7 @@ export class WindowOperator {
     this.domain = a.type !== 'count' && (a as TimeWindowAssigner).time === 'processing' ? 'processing' : 'event';
     this.pane = a.type === 'tumbling' || a.type === 'sliding' ? gcd(a.size, a.slide) : 0;
     this.table = ctx.backend.table('window');
+    this.processingTimers = new ProcessingTimerDriver(ctx.timers, ctx.time, (key, t) => this.onTimer(key, t));
   }
 
   /** The time the window logic runs on now: the watermark, or the clock for processing time. */
@@ -101,8 +102,7 @@ export class WindowOperator {
 
   /** End of input: processing-time windows fire too (event-time ones fired at the +∞ watermark). */
   endOfInput(): void {
-    this.scheduled?.cancel();
-    this.scheduled = null;
+    this.processingTimers.stop();
     if (this.domain === 'processing') this.ctx.timers.advance('processing', Infinity, (key, t) => this.onTimer(key, t));
   }
 
@@ -112,22 +112,10 @@ export class WindowOperator {
 
   private register(key: unknown, timestamp: number): void {
     this.ctx.timers.register(this.domain, key, timestamp);
-    if (this.domain === 'processing') this.scheduleProcessing();
+    if (this.domain === 'processing') this.processingTimers.schedule();
   }
 
-  private scheduleProcessing(): void {
-    const next = this.ctx.timers.nextProcessingTime();
-    if (next === undefined || (this.scheduled && this.scheduled.at <= next)) return;
-    this.scheduled?.cancel();
-    this.scheduled = {
-      at: next,
-      cancel: this.ctx.time.schedule(next, () => {
-        this.scheduled = null;
-        this.ctx.timers.advance('processing', this.ctx.time.now(), (key, t) => this.onTimer(key, t));
-        this.scheduleProcessing();
-      }),
-    };
-  }
+
 
   private out(key: unknown, window: object, acc: unknown, ts: number | undefined): void {
     this.ctx.accumulator.emit(acc, this.ctx.keyed ? key : undefined, window, ts, this.watermark, this.ctx.emit);

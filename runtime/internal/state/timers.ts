@@ -5,6 +5,7 @@
  */
 import { keyText } from '../partitioning.ts';
 import { keyGroupOf, MAX_PARALLELISM } from './backend.ts';
+import type { ProcessingTimeService } from '../time.ts';
 
 /** A registered timer. */
 export interface Timer { key: unknown; timestamp: number; seq: number; deleted: boolean }
@@ -117,5 +118,41 @@ export class InternalTimerService {
 
   restore(snapshot: { timers: TimerEntry[] }, keyGroups?: ReadonlySet<number>): void {
     for (const t of snapshot.timers) if (!keyGroups || keyGroups.has(t.keyGroup)) this.register(t.domain, t.key, t.timestamp);
+  }
+}
+
+/**
+ * Drives an operator's processing-time timers from the processing-time
+ * service: one pending callback, at the earliest timer; when it runs, due
+ * timers fire and the next callback is set.
+ */
+export class ProcessingTimerDriver {
+  private scheduled: { at: number; cancel: () => void } | null = null;
+
+  constructor(
+    private readonly timers: InternalTimerService,
+    private readonly time: ProcessingTimeService,
+    private readonly onTimer: (key: unknown, timestamp: number) => void,
+  ) {}
+
+  /** Call after registering a processing-time timer. */
+  schedule(): void {
+    const next = this.timers.nextProcessingTime();
+    if (next === undefined || (this.scheduled && this.scheduled.at <= next)) return;
+    this.scheduled?.cancel();
+    this.scheduled = {
+      at: next,
+      cancel: this.time.schedule(next, () => {
+        this.scheduled = null;
+        this.timers.advance('processing', this.time.now(), this.onTimer);
+        this.schedule();
+      }),
+    };
+  }
+
+  /** Stops the pending callback (end of input, shutdown). */
+  stop(): void {
+    this.scheduled?.cancel();
+    this.scheduled = null;
   }
 }
