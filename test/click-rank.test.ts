@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { simulatedAction } from '../dsl-examples/click-simulation.ts';
 import { buildFile, runNode } from './helpers.ts';
-import { deleteTopics, freshName, kafkaBrokers, produce, readUntil, startWorker } from './kafka-helpers.ts';
+import { deleteTopics, freshName, kafkaBrokers, produce, readUntil, startWorker, waitForLog } from './kafka-helpers.ts';
 
 const workers: ChildProcess[] = [];
 let prefix: string;
@@ -30,15 +30,17 @@ test('simulator → click-rank → click_rank matches the reference leaderboards
 
   await produce(env.USER_ACTION_TOPIC, []);
   await produce(env.CLICK_RANK_TOPIC, []);
+  // click-rank reads user_action from 'latest' (its default): start it first, then the simulator.
+  const logs: string[][] = [[], []];
+  workers.push(startWorker(path.join(clickRank.outDir!, 'stage-0.mjs'), [], env, logs[0]));
+  workers.push(startWorker(path.join(clickRank.outDir!, 'stage-1.mjs'), [], env, logs[1]));
+  await Promise.all([0, 1].map((i) => waitForLog(logs[i], /task started/)));
+  await new Promise((r) => setTimeout(r, 1000));
   const sim = runNode(path.join(simulator.outDir!, 'stage-0.mjs'), [], { env });
   assert.equal(sim.status, 0, sim.stderr);
   // A late click far ahead pushes the watermark past every simulated window.
   const sentinel = start + count * 50 + 600_000;
   await produce(env.USER_ACTION_TOPIC, [{ ts: new Date(sentinel).toISOString(), name: 'sentinel', sex: 'M', action: 'click', is_delete: 0 }]);
-
-  const logs: string[][] = [[], []];
-  workers.push(startWorker(path.join(clickRank.outDir!, 'stage-0.mjs'), [], env, logs[0]));
-  workers.push(startWorker(path.join(clickRank.outDir!, 'stage-1.mjs'), [], env, logs[1]));
 
   // The reference: every sliding window of every sex that fires before the sentinel's watermark.
   const actions = Array.from({ length: count }, (_, i) => simulatedAction(i, start)).filter((a) => a.action === 'click' && a.is_delete === 0);

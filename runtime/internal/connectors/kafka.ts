@@ -48,7 +48,7 @@ export class KafkaSource implements SourceConnector {
     const consumer = client.consumer(group ?? `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
     const stopped = new Promise<void>((resolve) => this.ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await client.ensureTopics([{ topic, partitions: 1 }]);
-    await consumer.run([topic], startFrom === 'earliest', async (batch) => {
+    await consumer.run([{ topic, fromBeginning: startFrom === 'earliest' }], async (batch) => {
       for (const record of batch.records) {
         let value: unknown;
         try {

@@ -174,17 +174,18 @@ export class StageWorker {
   private get info() { return this.manifest.stages[this.stage.id]; }
 
   /** Creates the topics this stage reads and writes, and learns their partition counts. */
-  private async prepareTopics(): Promise<string[]> {
+  private async prepareTopics(): Promise<Array<{ topic: string; fromBeginning: boolean }>> {
     const { manifest, info } = this;
     const readersOf = (edgeId: string) => manifest.stages[manifest.edges.find((e) => e.id === edgeId)!.to].parallelism;
     const edges = [...info.inputs, ...info.outputs].map((id) => manifest.edges.find((e) => e.id === id)!);
     await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic!), partitions: readersOf(e.id) })), { grow: true });
     for (const e of edges) this.topicPartitions.set(namespaced(e.topic!), await this.client.partitions(namespaced(e.topic!)));
-    const inputTopics: string[] = [];
+    // Repartition topics are read from their start by a new group; Kafka sources follow their startFrom.
+    const inputTopics: Array<{ topic: string; fromBeginning: boolean }> = [];
     for (const id of info.inputs) {
       const edge = manifest.edges.find((e) => e.id === id)!;
       this.edgeByTopic.set(namespaced(edge.topic!), id);
-      inputTopics.push(namespaced(edge.topic!));
+      inputTopics.push({ topic: namespaced(edge.topic!), fromBeginning: true });
       this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
     }
     for (const nodeId of info.nodes) {
@@ -193,7 +194,7 @@ export class StageWorker {
         const topic = descriptor.options.topic as string;
         await this.client.ensureTopics([{ topic, partitions: this.stage.parallelism }]);
         this.sourceByTopic.set(topic, nodeId);
-        inputTopics.push(topic);
+        inputTopics.push({ topic, fromBeginning: descriptor.options.startFrom === 'earliest' });
       }
     }
     return inputTopics;
@@ -265,8 +266,8 @@ export class StageWorker {
       const stop = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the current batch, flushing output, committing offsets'); this.stopping = true; resolve(); };
       process.once('SIGTERM', () => stop('SIGTERM')).once('SIGINT', () => stop('SIGINT'));
     });
-    this.log.info({ group, topics: inputTopics }, 'joining the consumer group');
-    await consumer.run(inputTopics, true, async (batch) => {
+    this.log.info({ group, topics: inputTopics.map((t) => t.topic) }, 'joining the consumer group');
+    await consumer.run(inputTopics, async (batch) => {
       if (this.stopping) return;
       // Only partitions this worker owns have tasks. A batch fetched before a rebalance took the partition
       // away is dropped: a task started mid-stream would commit offsets from a partial view (Kafka Streams does the same).

@@ -26,7 +26,7 @@ export interface RebalanceListener {
 /** A consumer in a group, committing offsets by hand. */
 export interface GroupConsumer {
   /** Subscribes and runs `onBatch` for each batch; offsets are committed only through `commit`. */
-  run(topics: string[], fromBeginning: boolean, onBatch: (batch: IncomingBatch) => Promise<void>, listener: RebalanceListener): Promise<void>;
+  run(topics: Array<{ topic: string; fromBeginning: boolean }>, onBatch: (batch: IncomingBatch) => Promise<void>, listener: RebalanceListener): Promise<void>;
   commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void>;
   pause(topics: string[]): void;
   resume(topics: string[]): void;
@@ -138,7 +138,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       closers.push(() => consumer.disconnect());
       let assignment = new Set<string>();
       return {
-        async run(topics, fromBeginning, onBatch, listener) {
+        async run(topics, onBatch, listener) {
           await consumer.connect();
           consumer.on(consumer.events.CRASH, (event) => {
             log.error({ error: event.payload.error.message, restart: event.payload.restart }, event.payload.restart ? 'consumer lost its connection or group; reconnecting with backoff' : 'consumer stopped after a fatal error');
@@ -156,7 +156,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
             if (revoked.length) listener.revoked(revoked);
             if (added.length) listener.assigned(added);
           });
-          for (const topic of topics) await consumer.subscribe({ topic, fromBeginning });
+          for (const { topic, fromBeginning } of topics) await consumer.subscribe({ topic, fromBeginning });
           await consumer.run({
             autoCommit: false,
             // Resolving moves the fetch position past a batch once its handler succeeds; committing stays manual.

@@ -8,6 +8,13 @@ export const SUPPORTED_CONNECTORS = new Set(['collection', 'generator', 'file.li
 
 export const Connector: Visitor = ({ node, call }, ctx) => {
   const connector = node.connector ?? '';
+  const options = (node.props.descriptor as { options?: { startFrom?: unknown } } | undefined)?.options;
+  if (connector === 'kafka' && typeof options?.startFrom === 'object' && options.startFrom !== null) {
+    ctx.report(diagnostics.notSupportedYet(call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION, {
+      feature: "kafka.source startFrom: { timestamp }",
+      hint: "Use startFrom: 'earliest' or 'latest' for now.",
+    }));
+  }
   if (SUPPORTED_CONNECTORS.has(connector)) return;
   ctx.report(diagnostics.notSupportedYet(call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION, {
     feature: `The ${connector} ${node.kind}`,
