@@ -7,20 +7,43 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import type { LogicalPlan, SourcePosition } from './logical-plan.ts';
 
 /**
- * A user lambda's body prepared for inlining. `body` is the original source
- * text with two kinds of markers the generator fills in:
- * - `\uE000<i>\uE001`: a reference to parameter i (renamed to the input variable);
- * - `\uE002<expr>\uE003`: a `return <expr>;` of a block body (becomes an assignment and a break).
+ * One piece of a user function's source prepared for inlining: the original
+ * text, with holes the generator fills. Holes are data, never characters in
+ * the text, so nothing the user writes can be mistaken for one.
+ * - `{ param: i }`: a reference to parameter i (becomes the input variable);
+ * - `{ return: 'open' | 'close' }`: around the expression of a `return <expr>;`
+ *   of a block body (becomes an assignment to the result and a break);
+ * - `{ return: 'void' }`: a `return;` (assigns undefined and breaks).
  */
+export type InlinePiece = string | { param: number } | { return: 'open' | 'close' | 'void' };
+
+/** A run of user source with holes, and where it came from. */
+export interface InlineSnippet {
+  pieces: InlinePiece[];
+  /** Where the text starts in the user's file, for comments and source maps. */
+  site: SourcePosition;
+  /**
+   * Line indexes (0-based, within this snippet) whose line break lies inside a
+   * string or template literal: the line's end and the next line's start are
+   * literal text, never trimmed or re-indented.
+   */
+  literalBreaks: number[];
+}
+
+/** A user lambda's body prepared for inlining. */
 export interface InlineBody {
   kind: 'expression' | 'block';
-  body: string;
-  /** Number of parameters the lambda declares. */
+  body: InlineSnippet;
+  /** Number of parameters the lambda declares (a `this` parameter does not count). */
   arity: number;
-  /** For a flatMap whose body is an array literal: each element, marked the same way. */
-  arrayElements: string[] | null;
-  /** Where the body starts in the user's file, for comments and source maps. */
-  site: SourcePosition;
+  /** For a flatMap whose body is an array literal: each element. */
+  arrayElements: InlineSnippet[] | null;
+  /**
+   * Every identifier and label the function's text contains, sorted: generated
+   * names are chosen outside this set, so inlined code never shares a name
+   * with generated code.
+   */
+  identifiers: string[];
 }
 
 /** How generated code reaches one node's user function. */
@@ -30,6 +53,13 @@ export interface FunctionPlan {
   /** For 'reference': why it was not inlined (shown in the generated comment). */
   reason: string | null;
   inline: InlineBody | null;
+  /**
+   * For each parameter: whether the function may change the object it receives
+   * (writes, mutating calls, or the value escaping where analysis cannot follow
+   * it). Such a parameter gets its own copy, so no other operator, branch or
+   * stored state sees the change (Flink hands each operator its own record).
+   */
+  mutates: boolean[];
 }
 
 /** The result of the analyze phase. */

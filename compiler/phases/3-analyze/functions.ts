@@ -8,16 +8,15 @@
 import ts from 'typescript';
 import { diagnostics } from '../../diagnostics/index.ts';
 import { locationOfNode } from '../../diagnostics/location.ts';
-import type { FunctionPlan, InlineBody } from '../../ir/analysis.ts';
+import type { FunctionPlan, InlineBody, InlinePiece, InlineSnippet } from '../../ir/analysis.ts';
 import { displayPath } from '../../host.ts';
 import type { AnalyzeContext } from './context.ts';
+import { isPrimitiveType, isThisParameter, mayMutateParameter } from './mutation.ts';
 
 /** Calls whose result differs on every run. */
 const NON_DETERMINISTIC = new Set(['Date.now', 'Math.random', 'performance.now', 'crypto.randomUUID', 'crypto.getRandomValues']);
 /** Methods that change the object they are called on. */
 const MUTATING_METHODS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'delete', 'clear']);
-/** Names generated code uses; an inlined body must not declare them. */
-const RESERVED = /^(?:[vk]\d+|ts|env|rt|emit\d+|skip)$/;
 
 /** How a function is used, which decides the checks. */
 export interface FunctionRole {
@@ -125,8 +124,10 @@ function capturesOf(ctx: AnalyzeContext, fn: FunctionNode): { captures: Map<stri
   let usesThis = false;
   const fnFile = fn.getSourceFile();
   const inside = (d: ts.Node) => d.getSourceFile() === fnFile && d.pos >= fn.pos && d.end <= fn.end;
-  const visit = (node: ts.Node): void => {
-    if (node.kind === ts.SyntaxKind.ThisKeyword) usesThis = true;
+  // `this` inside a nested function (not an arrow) or class is that function's own.
+  const ownsThis = (node: ts.Node) => (ts.isFunctionLike(node) && !ts.isArrowFunction(node)) || ts.isClassLike(node);
+  const visit = (node: ts.Node, nestedThis = false): void => {
+    if (node.kind === ts.SyntaxKind.ThisKeyword && !nestedThis) usesThis = true;
     if (ts.isIdentifier(node) && isValueReference(node, fn)) {
       const shorthand = ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node;
       let symbol = shorthand ? ctx.checker.getShorthandAssignmentValueSymbol(node.parent) : ctx.checker.getSymbolAtLocation(node);
@@ -154,7 +155,7 @@ function capturesOf(ctx: AnalyzeContext, fn: FunctionNode): { captures: Map<stri
         if (!previous || (!previous.write && write)) captures.set(node.text, { name: node.text, mutable: mutable || write, write, declaration: kind, at: node });
       }
     }
-    ts.forEachChild(node, visit);
+    ts.forEachChild(node, (child) => visit(child, nestedThis || ownsThis(child)));
   };
   visit(fn.body!);
   return { captures, usesThis };
@@ -196,67 +197,181 @@ function checkAsync(ctx: AnalyzeContext, fn: FunctionNode, operator: string): bo
   return false;
 }
 
-/** Builds the marked body text (see InlineBody) of an arrow or function expression. */
-function prepareInline(ctx: AnalyzeContext, fn: ts.ArrowFunction | ts.FunctionExpression): InlineBody | string {
+/** Whether `node` starts a new function or class scope: a `return` inside it is not the lambda's own. */
+function startsOwnScope(node: ts.Node): boolean {
+  return ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isClassStaticBlockDeclaration(node);
+}
+
+/** Why the body of `fn` cannot be inlined with the same meaning, or null when it can. */
+function inlineBlocker(ctx: AnalyzeContext, fn: ts.ArrowFunction | ts.FunctionExpression, parameters: readonly ts.ParameterDeclaration[]): string | null {
   if (fn.asteriskToken) return 'it is a generator function';
-  for (const p of fn.parameters) if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken) return 'its parameters use destructuring, defaults or rest';
-  const paramSymbols = fn.parameters.map((p) => ctx.checker.getSymbolAtLocation(p.name));
+  for (const p of parameters) if (!ts.isIdentifier(p.name) || p.initializer || p.dotDotDotToken) return 'its parameters use destructuring, defaults or rest';
+  const paramSymbols = new Set(parameters.map((p) => ctx.checker.getSymbolAtLocation(p.name)));
+  const selfName = ts.isFunctionExpression(fn) && fn.name ? fn.name.text : null;
+  let blocker: string | null = null;
+  const visit = (node: ts.Node, nested: boolean): void => {
+    if (blocker) return;
+    if (ts.isIdentifier(node)) {
+      if (node.text === 'arguments' && isValueReference(node, fn)) blocker = "it reads 'arguments'";
+      else if (selfName !== null && node.text === selfName && isValueReference(node, fn)) blocker = `it refers to itself by its name '${selfName}'`;
+      else if (isWrite(node) && paramSymbols.has(ctx.checker.getSymbolAtLocation(node))) blocker = `it assigns to its parameter '${node.text}'`;
+    } else if (ts.isMetaProperty(node)) {
+      blocker = `it uses '${node.getText()}'`;
+    } else if (!nested && ts.isVariableDeclarationList(node) && !(node.flags & ts.NodeFlags.BlockScoped)) {
+      blocker = "it declares a 'var', whose scope would outlive one call";
+    } else if (!nested && (ts.isYieldExpression(node) || ts.isAwaitExpression(node))) {
+      blocker = `it uses '${ts.isYieldExpression(node) ? 'yield' : 'await'}'`;
+    }
+    ts.forEachChild(node, (child) => visit(child, nested || startsOwnScope(child)));
+  };
+  visit(fn.body, false);
+  if (!blocker) {
+    // Destructuring assignments (`[x] = ...`, `({ x } = ...)`) write their targets without a binary `=` on the identifier itself.
+    const writesParam = (node: ts.Node): boolean => {
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && (ts.isArrayLiteralExpression(node.left) || ts.isObjectLiteralExpression(node.left))) {
+        let found = false;
+        const scan = (n: ts.Node): void => { if (ts.isIdentifier(n) && paramSymbols.has(ctx.checker.getSymbolAtLocation(n))) found = true; ts.forEachChild(n, scan); };
+        scan(node.left);
+        if (found) return true;
+      }
+      if ((ts.isForOfStatement(node) || ts.isForInStatement(node)) && ts.isIdentifier(node.initializer) && paramSymbols.has(ctx.checker.getSymbolAtLocation(node.initializer))) return true;
+      return ts.forEachChild(node, writesParam) ?? false;
+    };
+    if (writesParam(fn.body)) blocker = 'it assigns to one of its parameters';
+  }
+  return blocker;
+}
+
+/** Offsets of every line break inside a string or template literal of `node`. */
+function literalLineBreaks(node: ts.Node, sourceFile: ts.SourceFile): number[] {
+  const breaks: number[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n) || ts.isTemplateMiddle(n) || ts.isTemplateTail(n)) {
+      const text = sourceFile.text;
+      for (let i = n.getStart(sourceFile); i < n.getEnd(); i++) if (text[i] === '\n') breaks.push(i);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return breaks;
+}
+
+/** Whether an identifier names a property (`r.ts`, `{ ts: 1 }`, a method), which no variable can capture or shadow. */
+function isPropertyName(id: ts.Identifier): boolean {
+  const parent = id.parent;
+  if ((ts.isPropertyAccessExpression(parent) || ts.isQualifiedName(parent)) && (ts.isPropertyAccessExpression(parent) ? parent.name : parent.right) === id) return true;
+  if ((ts.isPropertyAssignment(parent) || ts.isMethodDeclaration(parent) || ts.isPropertyDeclaration(parent) || ts.isPropertySignature(parent)
+    || ts.isGetAccessorDeclaration(parent) || ts.isSetAccessorDeclaration(parent) || ts.isMethodSignature(parent)) && parent.name === id) return true;
+  return ts.isBindingElement(parent) && parent.propertyName === id;
+}
+
+/** Every identifier text (and label) inside `node` that names a variable, function, class or label, sorted. */
+function identifiersIn(node: ts.Node): string[] {
+  const names = new Set<string>();
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n) && !isPropertyName(n)) names.add(n.text);
+    ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return [...names].sort();
+}
+
+/** Builds the InlineBody of an arrow or function expression, or says why it cannot be inlined. */
+function prepareInline(ctx: AnalyzeContext, fn: ts.ArrowFunction | ts.FunctionExpression): InlineBody | string {
+  // A `this: void` parameter is a type annotation, not an argument.
+  const parameters = fn.parameters.filter((p) => !isThisParameter(p));
+  const blocker = inlineBlocker(ctx, fn, parameters);
+  if (blocker) return blocker;
+  const paramSymbols = parameters.map((p) => ctx.checker.getSymbolAtLocation(p.name));
   const body = fn.body;
   const sourceFile = fn.getSourceFile();
-  let reserved: string | null = null;
-  const edits: Array<{ start: number; end: number; text: string }> = [];
+  type Hole = { start: number; end: number; piece: InlinePiece; prefix?: string };
+  const holes: Hole[] = [];
   const visit = (node: ts.Node, nested: boolean): void => {
     if (ts.isIdentifier(node)) {
-      if (RESERVED.test(node.text) && (ts.isVariableDeclaration(node.parent) || ts.isParameter(node.parent) || ts.isBindingElement(node.parent))) reserved = node.text;
       const shorthand = ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node;
       const symbol = shorthand ? ctx.checker.getShorthandAssignmentValueSymbol(node.parent) : isValueReference(node, fn) ? ctx.checker.getSymbolAtLocation(node) : undefined;
       const index = symbol ? paramSymbols.indexOf(symbol) : -1;
-      if (index >= 0) edits.push({ start: node.getStart(sourceFile), end: node.getEnd(), text: `${shorthand ? `${node.text}: ` : ''}\uE000${index}\uE001` });
+      if (index >= 0) holes.push({ start: node.getStart(sourceFile), end: node.getEnd(), piece: { param: index }, prefix: shorthand ? `${node.text}: ` : undefined });
     }
     if (ts.isReturnStatement(node) && !nested) {
       const start = node.getStart(sourceFile);
       if (node.expression) {
-        edits.push({ start, end: node.expression.getStart(sourceFile), text: '\uE002' });
-        edits.push({ start: node.expression.getEnd(), end: node.getEnd(), text: '\uE003' });
+        const expressionStart = node.expression.getStart(sourceFile);
+        const expressionEnd = node.expression.getEnd();
+        holes.push({ start, end: expressionStart, piece: { return: 'open' } });
+        // `return a, b` becomes an assignment: keep the comma expression whole.
+        const comma = ts.isBinaryExpression(node.expression) && node.expression.operatorToken.kind === ts.SyntaxKind.CommaToken;
+        if (comma) holes.push({ start: expressionStart, end: expressionStart, piece: '(' }, { start: expressionEnd, end: expressionEnd, piece: ')' });
+        holes.push({ start: expressionEnd, end: node.getEnd(), piece: { return: 'close' } });
       } else {
-        edits.push({ start, end: node.getEnd(), text: '\uE002undefined\uE003' });
+        holes.push({ start, end: node.getEnd(), piece: { return: 'void' } });
       }
     }
-    ts.forEachChild(node, (child) => visit(child, nested || isFunctionNode(child) || ts.isClassLike(child)));
+    ts.forEachChild(node, (child) => visit(child, nested || startsOwnScope(child)));
   };
   visit(body, false);
-  if (reserved) return `it declares '${reserved}', a name generated code uses`;
-  const render = (start: number, end: number) => {
-    let text = '';
+  holes.sort((a, b) => a.start - b.start);
+  const breaks = literalLineBreaks(body, sourceFile);
+  const snippet = (start: number, end: number): InlineSnippet => {
+    const pieces: InlinePiece[] = [];
     let at = start;
-    for (const edit of edits.filter((e) => e.start >= start && e.end <= end).sort((a, b) => a.start - b.start)) {
-      text += sourceFile.text.slice(at, edit.start) + edit.text;
-      at = edit.end;
+    const text = (to: number) => { if (to > at) pieces.push(sourceFile.text.slice(at, to)); };
+    for (const hole of holes) {
+      if (hole.start < start || hole.end > end) continue;
+      text(hole.start);
+      if (hole.prefix) pieces.push(hole.prefix);
+      pieces.push(hole.piece);
+      at = hole.end;
     }
-    return text + sourceFile.text.slice(at, end);
+    text(end);
+    const first = sourceFile.getLineAndCharacterOfPosition(start);
+    const literalBreaks = breaks.filter((b) => b >= start && b < end).map((b) => sourceFile.getLineAndCharacterOfPosition(b).line - first.line);
+    return { pieces, literalBreaks, site: { file: displayPath(ctx.host, sourceFile.fileName), line: first.line + 1, column: first.character + 1 } };
   };
   let expression: ts.Node = body;
   while (ts.isParenthesizedExpression(expression) && ts.isArrayLiteralExpression(expression.expression)) expression = expression.expression;
   const arrayElements = !ts.isBlock(body) && ts.isArrayLiteralExpression(expression) && expression.elements.every((e) => !ts.isSpreadElement(e) && !ts.isOmittedExpression(e))
-    ? expression.elements.map((e) => render(e.getStart(sourceFile), e.getEnd()))
+    ? expression.elements.map((e) => snippet(e.getStart(sourceFile), e.getEnd()))
     : null;
   const bodyStart = ts.isBlock(body) ? body.getStart(sourceFile) + 1 : body.getStart(sourceFile);
   const bodyEnd = ts.isBlock(body) ? body.getEnd() - 1 : body.getEnd();
-  const position = sourceFile.getLineAndCharacterOfPosition(bodyStart);
   return {
     kind: ts.isBlock(body) ? 'block' : 'expression',
-    body: render(bodyStart, bodyEnd),
-    arity: fn.parameters.length,
+    body: snippet(bodyStart, bodyEnd),
+    arity: parameters.length,
     arrayElements,
-    site: { file: displayPath(ctx.host, sourceFile.fileName), line: position.line + 1, column: position.character + 1 },
+    identifiers: identifiersIn(fn),
   };
+}
+
+/** Record-receiving methods of a function object, in input order (ProcessFunction, CoProcessFunction). */
+const RECORD_METHODS = ['processElement', 'processElement1', 'processElement2'];
+
+/**
+ * For each record argument generated code passes (the parameters of a
+ * function; the first parameter of each processElement method of an object),
+ * whether the function may change it (see mutation.ts).
+ */
+function recordMutations(ctx: AnalyzeContext, argument: ts.Expression, fn: FunctionNode | null, objectMethods: FunctionNode[]): boolean[] {
+  if (fn) return fn.parameters.filter((p) => !isThisParameter(p)).map((_p, i) => mayMutateParameter(ctx.checker, fn, i));
+  if (objectMethods.length > 0) {
+    const named = (name: string) => objectMethods.find((m) => m.name && ts.isIdentifier(m.name) && m.name.text === name)
+      ?? objectMethods.find((m) => ts.isPropertyAssignment(m.parent) && ts.isIdentifier(m.parent.name) && m.parent.name.text === name);
+    return RECORD_METHODS.map((name) => { const m = named(name); return m ? mayMutateParameter(ctx.checker, m, 0) : true; });
+  }
+  // Not in the user's code (an import from a package): only primitive parameters are known to be safe.
+  const signature = ctx.checker.getTypeAtLocation(argument).getCallSignatures()[0];
+  if (!signature) return [true, true, true];
+  return signature.getParameters().map((p) => !isPrimitiveType(ctx.checker.getTypeOfSymbol(p)));
 }
 
 /** Runs every check on a user function passed to an operator and decides how generated code calls it. */
 export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: ts.Expression | undefined, role: FunctionRole): FunctionPlan {
-  const reference = (reason: string): FunctionPlan => ({ nodeId, strategy: 'reference', reason, inline: null });
-  if (!argument) return reference('its source could not be found');
+  if (!argument) return { nodeId, strategy: 'reference', reason: 'its source could not be found', inline: null, mutates: [true, true] };
   const { fn, objectMethods } = resolveFunction(ctx, argument);
+  const mutates = recordMutations(ctx, argument, fn, objectMethods);
+  const reference = (reason: string): FunctionPlan => ({ nodeId, strategy: 'reference', reason, inline: null, mutates });
   const functions = fn ? [fn] : objectMethods;
   let problems = false;
   let outer: Capture | undefined;
@@ -284,7 +399,7 @@ export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: t
   if (usesThisOrArguments) return reference("it uses 'this' or 'arguments'");
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return reference('it is declared elsewhere');
   const inline = prepareInline(ctx, fn);
-  return typeof inline === 'string' ? reference(inline) : { nodeId, strategy: 'inline', reason: null, inline };
+  return typeof inline === 'string' ? reference(inline) : { nodeId, strategy: 'inline', reason: null, inline, mutates };
 }
 
 /** The return type of a function argument, for checks such as the key type. */

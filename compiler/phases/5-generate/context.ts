@@ -9,6 +9,13 @@ import type { PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
 import { CodeWriter } from './writer.ts';
 import { siteLabel as siteLabelOf } from './inline.ts';
 
+/** Every identifier and label of the pipeline's inlined user functions. */
+function userNamesOf(analysis: Analysis): Set<string> {
+  const names = new Set<string>();
+  for (const fp of Object.values(analysis.functions)) for (const name of fp.inline?.identifiers ?? []) names.add(name);
+  return names;
+}
+
 /** How the current code path drops the current record: `return`, `continue` or `break label`. */
 export interface Skip { statement(): string }
 
@@ -46,9 +53,32 @@ export class StageGen {
   private readonly inputHeads = new Set<string>();
   private readonly heads = new Set<number>();
   readonly consumers = new Map<number, number[]>();
+  private readonly edgesFrom = new Map<number, StageEdge[]>();
+  /** Every identifier of every inlined user function of the pipeline: no generated name is one of them. */
+  private readonly userNames: Set<string>;
 
   constructor(readonly plan: LogicalPlan, readonly physical: PhysicalPlan, readonly analysis: Analysis, readonly stage: Stage, readonly emitters: Partial<Record<string, NodeEmitter>>) {
     for (const node of plan.nodes) for (const input of node.inputs) this.consumers.set(input, [...(this.consumers.get(input) ?? []), node.id]);
+    for (const edge of physical.edges) this.edgesFrom.set(edge.fromNode, [...(this.edgesFrom.get(edge.fromNode) ?? []), edge]);
+    this.userNames = userNamesOf(analysis);
+  }
+
+  /**
+   * The generated name for `raw` (`v3`, `value`, `emit4`): `raw` itself, or with
+   * `$` appended until it is no identifier of inlined user code. Generated code
+   * and user code never share a name, so neither can capture or shadow the
+   * other. (`env`, `rt` and callback parameters such as `wm` need no renaming:
+   * they are never named inside a block that holds user code.)
+   */
+  name(raw: string): string {
+    let name = raw;
+    while (this.userNames.has(name)) name += '$';
+    return name;
+  }
+
+  /** The edges that leave the stage from node `id`. */
+  edgesFromNode(id: number): StageEdge[] {
+    return this.edgesFrom.get(id) ?? [];
   }
 
   node(id: number): LogicalNode { return this.plan.nodes[id]; }
@@ -60,7 +90,8 @@ export class StageGen {
   }
 
   /** Declares a constant once at the top of create(). */
-  declare(name: string, expression: string, comment?: string): string {
+  declare(raw: string, expression: string, comment?: string): string {
+    const name = this.name(raw);
     if (!this.declared.has(name)) {
       this.declared.add(name);
       if (comment) this.hoisted.line(`// ${comment}`);
@@ -90,12 +121,12 @@ export class StageGen {
   /** The continuation function `emitN(vN, ts)` that runs everything after node N; written once. */
   head(nodeId: number): string {
     if (!this.heads.has(nodeId)) { this.heads.add(nodeId); this.pendingHeads.push(nodeId); }
-    return `emit${nodeId}`;
+    return this.name(`emit${nodeId}`);
   }
 
   /** The entry function `input<N>_<i>(value, ts)` of input i of a two-input node reached inside the stage. */
   inputHead(nodeId: number, index: number): string {
-    const name = `input${nodeId}_${index}`;
+    const name = this.name(`input${nodeId}_${index}`);
     if (!this.inputHeads.has(name)) { this.inputHeads.add(name); this.pendingInputs.push([nodeId, index]); }
     return name;
   }
@@ -118,8 +149,9 @@ export class StageGen {
       const w = this.functions;
       if (!w.empty) w.line();
       w.line(`// input ${index + 1} of ${this.node(id).label}`);
-      w.block(`function input${id}_${index}(value: any, ts: number | undefined): void {`, () => {
-        this.writeNode(id, { w, input: 'value', ts: 'ts', inputIndex: index, skip: { statement: () => 'return;' } });
+      const [value, ts] = [this.name('value'), this.name('ts')];
+      w.block(`function ${this.name(`input${id}_${index}`)}(${value}: any, ${ts}: number | undefined): void {`, () => {
+        this.writeNode(id, { w, input: value, ts, inputIndex: index, skip: { statement: () => 'return;' } });
       });
     }
     while (this.pendingHeads.length) {
@@ -127,8 +159,9 @@ export class StageGen {
       const w = this.functions;
       if (!w.empty) w.line();
       w.line(`// after ${this.node(id).label}`);
-      w.block(`function emit${id}(v${id}: any, ts: number | undefined): void {`, () => {
-        this.writeConsumers(id, { w, input: `v${id}`, ts: 'ts', skip: { statement: () => 'return;' } });
+      const [v, ts] = [this.name(`v${id}`), this.name('ts')];
+      w.block(`function ${this.name(`emit${id}`)}(${v}: any, ${ts}: number | undefined): void {`, () => {
+        this.writeConsumers(id, { w, input: v, ts, skip: { statement: () => 'return;' } });
       });
     }
   }
@@ -152,14 +185,14 @@ export class StageGen {
         else if (node.kind === 'union') branches.push((c) => c.w.line(`${this.head(consumer)}(${c.input}, ${c.ts});`));
         else branches.push((c) => c.w.line(`${this.inputHead(consumer, node.inputs.indexOf(id))}(${c.input}, ${c.ts});`));
       } else {
-        for (const edge of this.physical.edges.filter((e) => e.fromNode === id && e.toNode === consumer)) {
+        for (const edge of this.edgesFromNode(id).filter((e) => e.toNode === consumer)) {
           branches.push((c) => c.w.line(`${this.output(edge)}.collect(undefined, ${c.input}, ${c.ts});`));
         }
       }
     }
     if (branches.length === 1) { branches[0](ctx); return; }
     branches.forEach((branch, index) => {
-      const skip = new LabelSkip(`branch${id}_${index}`);
+      const skip = new LabelSkip(this.name(`branch${id}_${index}`));
       const inner = new CodeWriter();
       branch({ ...ctx, w: inner, skip });
       if (skip.used) ctx.w.block(`${skip.label}: {`, () => ctx.w.append(inner));

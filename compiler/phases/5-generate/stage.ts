@@ -33,7 +33,8 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
   for (const edgeId of stage.inputs) {
     const edge = physical.edges.find((e) => e.id === edgeId)!;
     const w = new CodeWriter();
-    gen.writeNode(edge.toNode, { w, input: 'value', ts: 'ts', key: 'key', inputIndex: edge.inputIndex, skip: { statement: () => 'return;' } });
+    const [value, ts, key] = [gen.name('value'), gen.name('ts'), gen.name('key')];
+    gen.writeNode(edge.toNode, { w, input: value, ts, key, inputIndex: edge.inputIndex, skip: { statement: () => 'return;' } });
     gen.inputs.push({ edge, w });
   }
   gen.drainHeads();
@@ -62,7 +63,7 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
         else out.block('inputs: {', () => {
           for (const { edge, w } of gen.inputs) {
             out.line(`// from stage ${edge.fromStage} (${edge.partitioning} partitioning)`);
-            out.block(`${JSON.stringify(edge.id)}(key: any, value: any, ts: number | undefined): void {`, () => out.append(w), '},');
+            out.block(`${JSON.stringify(edge.id)}(${gen.name('key')}: any, ${gen.name('value')}: any, ${gen.name('ts')}: number | undefined): void {`, () => out.append(w), '},');
           }
         }, '},');
         if (gen.finish.empty) out.line('finish(): void {},');

@@ -10,7 +10,8 @@ export interface Origin { file: string; line: number; column: number }
 
 /** Builds indented source text with a line-level source map. */
 export class CodeWriter {
-  private readonly lines: Array<{ text: string; origin: Origin | null }> = [];
+  /** `verbatim` lines continue a literal: they are never indented. */
+  private readonly lines: Array<{ text: string; origin: Origin | null; verbatim?: boolean }> = [];
   private depth = 0;
 
   /** Writes one line at the current indentation. */
@@ -28,15 +29,27 @@ export class CodeWriter {
     return this.line(close);
   }
 
-  /** Writes user code that may span lines, re-indented, each line mapped to its line in the user's file. */
-  snippet(text: string, origin: Origin): this {
+  /**
+   * Writes user code that may span lines, re-indented, each line mapped to its
+   * line in the user's file. `literalBreaks` are the line indexes whose line
+   * break lies inside a string or template literal: the text around such a
+   * break is the user's data and is written exactly as it is.
+   */
+  snippet(text: string, origin: Origin, literalBreaks: readonly number[] = []): this {
     const raw = text.split('\n');
-    const indents = raw.slice(1).filter((l) => l.trim() !== '').map((l) => /^\s*/.exec(l)![0].length);
+    const inLiteral = new Set(literalBreaks);
+    const startsInLiteral = (i: number) => i > 0 && inLiteral.has(i - 1);
+    const indents = raw.map((l, i) => ({ l, i })).filter(({ l, i }) => i > 0 && !startsInLiteral(i) && l.trim() !== '').map(({ l }) => /^\s*/.exec(l)![0].length);
     const common = indents.length ? Math.min(...indents) : 0;
     raw.forEach((l, i) => {
-      const trimmed = i === 0 ? l.trim() : l.slice(common).trimEnd();
-      if (trimmed === '' && (i === 0 || i === raw.length - 1)) return;
-      this.line(trimmed, { file: origin.file, line: origin.line + i, column: i === 0 ? origin.column : common + 1 });
+      const verbatimStart = startsInLiteral(i);
+      const verbatimEnd = inLiteral.has(i);
+      let text = i === 0 ? l.trimStart() : verbatimStart ? l : l.slice(common);
+      if (!verbatimEnd) text = text.trimEnd();
+      if (text === '' && !verbatimStart && (i === 0 || i === raw.length - 1)) return;
+      const at = { file: origin.file, line: origin.line + i, column: i === 0 ? origin.column : verbatimStart ? 1 : common + 1 };
+      if (verbatimStart) this.lines.push({ text, origin: at, verbatim: true });
+      else this.line(text, at);
     });
     return this;
   }
@@ -51,7 +64,7 @@ export class CodeWriter {
 
   /** Appends another writer's lines at this writer's indentation, keeping their origins. */
   append(other: CodeWriter): this {
-    for (const l of other.lines) this.lines.push({ text: l.text === '' ? '' : '  '.repeat(this.depth) + l.text, origin: l.origin });
+    for (const l of other.lines) this.lines.push(l.verbatim ? l : { text: l.text === '' ? '' : '  '.repeat(this.depth) + l.text, origin: l.origin });
     return this;
   }
 
@@ -72,7 +85,7 @@ export class CodeWriter {
     setSourceContent(map, self, code);
     for (const [file, text] of Object.entries(contents)) setSourceContent(map, relativeTo(file), text);
     this.lines.forEach((l, index) => {
-      const indent = l.text.length - l.text.trimStart().length;
+      const indent = l.verbatim ? 0 : l.text.length - l.text.trimStart().length;
       if (l.origin) {
         maybeAddMapping(map, { generated: { line: index + 1, column: indent }, source: relativeTo(l.origin.file), original: { line: l.origin.line, column: l.origin.column - 1 } });
       } else if (l.text !== '') {

@@ -6,15 +6,17 @@
  * that holds the extreme, the first one on ties.
  */
 
+import { withField } from '../records.ts';
+
 type Row = Record<string, any>;
 
 /** min(field): the first record with the field set to the smallest value seen. */
 export function rollingMin(acc: Row, value: Row, field: string): Row {
-  return value[field] < acc[field] ? { ...acc, [field]: value[field] } : acc;
+  return value[field] < acc[field] ? withField(acc, field, value[field]) : acc;
 }
 /** max(field): the first record with the field set to the largest value seen. */
 export function rollingMax(acc: Row, value: Row, field: string): Row {
-  return value[field] > acc[field] ? { ...acc, [field]: value[field] } : acc;
+  return value[field] > acc[field] ? withField(acc, field, value[field]) : acc;
 }
 /** minBy(field): the record with the smallest value (the earliest on ties). */
 export function rollingMinBy(acc: Row, value: Row, field: string): Row {

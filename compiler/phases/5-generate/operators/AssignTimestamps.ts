@@ -12,11 +12,12 @@ export const AssignTimestamps: NodeEmitter = (node, ctx, gen) => {
   const fp = gen.analysis.functions[id];
   const generator = gen.declare(`watermarks${id}`, `env.watermarkGenerator(${id})`, `${node.label} (${siteLabel(node.site)}): bounded out-of-orderness watermarks`);
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
-  writeCall(ctx.w, fp, id, [ctx.input], `ts${id}`, (n) => gen.reference(n));
-  const skip = new LabelSkip(`record${id}`);
+  const ts = gen.name(`ts${id}`);
+  writeCall(ctx.w, fp, id, [ctx.input], ts, gen);
+  const skip = new LabelSkip(gen.name(`record${id}`));
   const inner = new CodeWriter();
-  gen.writeConsumers(id, { ...ctx, w: inner, ts: `ts${id}`, skip });
+  gen.writeConsumers(id, { ...ctx, w: inner, ts, skip });
   if (skip.used) ctx.w.block(`${skip.label}: {`, () => ctx.w.append(inner));
   else ctx.w.append(inner);
-  ctx.w.line(`${generator}.onEvent(ts${id});`);
+  ctx.w.line(`${generator}.onEvent(${ts});`);
 };

@@ -1,19 +1,22 @@
 /** filter: `if (!(<predicate>)) <skip>` then the rest of the chain on the same record. */
-import { fillParams, siteLabel, writeBlockBody } from '../inline.ts';
+import { recordArguments, siteLabel, writeBlockBody, writeSnippet } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
 
 export const Filter: NodeEmitter = (node, ctx, gen) => {
   const fp = gen.analysis.functions[node.id];
   const w = ctx.w;
   w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
+  // A predicate that changes its input gets a copy; the record that passes on is the one it was given.
+  const args = recordArguments(w, fp, node.id, [ctx.input], gen);
   const inline = fp?.strategy === 'inline' ? fp.inline : null;
   if (!inline) {
-    w.line(`if (!${gen.reference(node.id)}(${ctx.input})) ${ctx.skip.statement()}`);
+    w.line(`if (!${gen.reference(node.id)}(${args[0]})) ${ctx.skip.statement()}`);
   } else if (inline.kind === 'expression') {
-    w.snippet(`if (!(${fillParams(inline.body, [ctx.input])})) ${ctx.skip.statement()}`, inline.site);
+    writeSnippet(w, 'if (!(', inline.body, args, `)) ${ctx.skip.statement()}`);
   } else {
-    writeBlockBody(w, inline, [ctx.input], `keep${node.id}`, `fn${node.id}`);
-    w.line(`if (!keep${node.id}) ${ctx.skip.statement()}`);
+    const keep = gen.name(`keep${node.id}`);
+    writeBlockBody(w, inline, args, keep, gen.name(`fn${node.id}`));
+    w.line(`if (!${keep}) ${ctx.skip.statement()}`);
   }
   gen.writeConsumers(node.id, ctx);
 };

@@ -1,24 +1,27 @@
 /** flatMap: a `for...of` over the returned iterable, or straight-line code when the body is an array literal. */
-import { fillParams, siteLabel, writeBlockBody } from '../inline.ts';
+import { recordArguments, siteLabel, writeBlockBody, writeSnippet } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
 
 export const FlatMap: NodeEmitter = (node, ctx, gen) => {
   const fp = gen.analysis.functions[node.id];
   const w = ctx.w;
-  const out = `v${node.id}`;
+  const out = gen.name(`v${node.id}`);
   w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
+  const args = recordArguments(w, fp, node.id, [ctx.input], gen);
   const inline = fp?.strategy === 'inline' ? fp.inline : null;
   if (inline?.arrayElements?.length === 1) {
-    w.snippet(`const ${out} = ${fillParams(inline.arrayElements[0], [ctx.input])};`, inline.site);
+    writeSnippet(w, `const ${out} = `, inline.arrayElements[0], args, ';');
     gen.writeConsumers(node.id, { ...ctx, input: out });
     return;
   }
-  let iterable: string;
-  if (!inline) iterable = `${gen.reference(node.id)}(${ctx.input})`;
-  else if (inline.kind === 'expression') iterable = fillParams(inline.body, [ctx.input]);
-  else { writeBlockBody(w, inline, [ctx.input], `items${node.id}`, `fn${node.id}`); iterable = `items${node.id}`; }
-  const loop = `for (const ${out} of ${iterable}) {`;
-  if (inline?.kind === 'expression') w.snippet(loop, inline.site); else w.line(loop);
+  const loop = (iterable: string) => `for (const ${out} of ${iterable}) {`;
+  if (!inline) w.line(loop(`${gen.reference(node.id)}(${args[0]})`));
+  else if (inline.kind === 'expression') writeSnippet(w, `for (const ${out} of `, inline.body, args, ') {');
+  else {
+    const items = gen.name(`items${node.id}`);
+    writeBlockBody(w, inline, args, items, gen.name(`fn${node.id}`));
+    w.line(loop(items));
+  }
   w.indented(() => gen.writeConsumers(node.id, { ...ctx, input: out, skip: { statement: () => 'continue;' } }));
   w.line('}');
 };

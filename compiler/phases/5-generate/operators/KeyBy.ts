@@ -5,8 +5,9 @@ import type { NodeEmitter } from '../context.ts';
 export const KeyBy: NodeEmitter = (node, ctx, gen) => {
   const fp = gen.analysis.functions[node.id];
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
-  writeCall(ctx.w, fp, node.id, [ctx.input], `k${node.id}`, (id) => gen.reference(id));
-  for (const edge of gen.physical.edges.filter((e) => e.fromNode === node.id)) {
-    ctx.w.line(`${gen.output(edge)}.collect(k${node.id}, ${ctx.input}, ${ctx.ts});`);
+  const key = gen.name(`k${node.id}`);
+  writeCall(ctx.w, fp, node.id, [ctx.input], key, gen);
+  for (const edge of gen.edgesFromNode(node.id)) {
+    ctx.w.line(`${gen.output(edge)}.collect(${key}, ${ctx.input}, ${ctx.ts});`);
   }
 };

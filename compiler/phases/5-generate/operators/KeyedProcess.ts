@@ -1,5 +1,5 @@
 /** keyBy(...).process(...): a KeyedProcessOperator (runtime) with keyed state and timers; emits continue in emitN. */
-import { siteLabel } from '../inline.ts';
+import { recordArguments, siteLabel } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
 
 export const KeyedProcess: NodeEmitter = (node, ctx, gen) => {
@@ -10,5 +10,6 @@ export const KeyedProcess: NodeEmitter = (node, ctx, gen) => {
     gen.close.line(`${operator}.close();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
-  ctx.w.line(`${operator}.processElement(${ctx.key ?? 'key'}, ${ctx.input}, ${ctx.ts});`);
+  const [record] = recordArguments(ctx.w, gen.analysis.functions[id], id, [ctx.input], gen);
+  ctx.w.line(`${operator}.processElement(${ctx.key ?? gen.name('key')}, ${record}, ${ctx.ts});`);
 };

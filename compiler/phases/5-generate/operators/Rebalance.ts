@@ -4,7 +4,7 @@ import type { NodeEmitter } from '../context.ts';
 
 export const Rebalance: NodeEmitter = (node, ctx, gen) => {
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
-  for (const edge of gen.physical.edges.filter((e) => e.fromNode === node.id)) {
+  for (const edge of gen.edgesFromNode(node.id)) {
     ctx.w.line(`${gen.output(edge)}.collect(undefined, ${ctx.input}, ${ctx.ts});`);
   }
 };

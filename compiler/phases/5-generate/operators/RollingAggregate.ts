@@ -3,14 +3,24 @@
  * generated per execution mode: in batch mode the state is updated in place
  * and each key's final value is emitted when the input ends; in streaming
  * mode every update is a new record, emitted at once.
+ *
+ * The stored value is never an object anyone else holds: batch mode stores a
+ * copy of the first record of a key, streaming `sum` builds a new record, and a
+ * reduce function that changes its accumulator gets a copy of it (the record
+ * emitted before is downstream and must not change).
  */
-import { siteLabel } from '../inline.ts';
+import { recordArguments, siteLabel } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
 
 const HELPERS: Record<string, string> = { min: 'rollingMin', max: 'rollingMax', minBy: 'rollingMinBy', maxBy: 'rollingMaxBy' };
 
+/** Whether `field` can be written as `.field` and as an object-literal key (not `__proto__`, which a literal would treat as the prototype). */
+function isPlainName(field: string): boolean {
+  return /^[A-Za-z_$][\w$]*$/.test(field) && field !== '__proto__';
+}
+
 function access(object: string, field: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(field) ? `${object}.${field}` : `${object}[${JSON.stringify(field)}]`;
+  return isPlainName(field) ? `${object}.${field}` : `${object}[${JSON.stringify(field)}]`;
 }
 
 export const RollingAggregate: NodeEmitter = (node, ctx, gen) => {
@@ -21,20 +31,25 @@ export const RollingAggregate: NodeEmitter = (node, ctx, gen) => {
   const w = ctx.w;
   const state = gen.declare(`state${id}`, `env.keyedState<any>(${id})`, `${node.label} (${siteLabel(node.site)}): the current value per key`);
   const emit = gen.head(id);
-  const key = ctx.key ?? 'key';
+  const key = ctx.key ?? gen.name('key');
+  const acc = gen.name('acc');
+  const out = gen.name(`v${id}`);
   w.line(`// ${node.label} (${siteLabel(node.site)})${batch ? ': batch mode, one final value per key' : ''}`, node.site);
-  w.line(`const acc = ${state}.get(${key});`);
+  w.line(`const ${acc} = ${state}.get(${key});`);
   if (batch && op === 'sum') {
-    w.line(`if (acc === undefined) ${state}.set(${key}, { ...${ctx.input} });`);
-    w.line(`else ${access('acc', field!)} += ${access(ctx.input, field!)};`);
+    w.line(`if (${acc} === undefined) ${state}.set(${key}, rt.copy(${ctx.input}));`);
+    w.line(`else ${access(acc, field!)} += ${access(ctx.input, field!)};`);
   } else {
     let next: string;
-    if (op === 'sum') next = `{ ...acc, ${/^[A-Za-z_$][\w$]*$/.test(field!) ? field : JSON.stringify(field)}: ${access('acc', field!)} + ${access(ctx.input, field!)} }`;
-    else if (op === 'reduce') next = `${gen.reference(id)}(acc, ${ctx.input})`;
-    else { gen.importFrom('pipec/internal', '*'); next = `rt.${HELPERS[op]}(acc, ${ctx.input}, ${JSON.stringify(field)})`; }
-    w.line(`const v${id} = acc === undefined ? ${ctx.input} : ${next};`);
-    w.line(`${state}.set(${key}, v${id});`);
-    if (!batch) w.line(`${emit}(v${id}, ${ctx.ts});`);
+    if (op === 'sum' && isPlainName(field!)) next = `{ ...${acc}, ${field}: ${access(acc, field!)} + ${access(ctx.input, field!)} }`;
+    else if (op === 'sum') next = `rt.withField(${acc}, ${JSON.stringify(field)}, ${access(acc, field!)} + ${access(ctx.input, field!)})`;
+    else if (op === 'reduce') {
+      const [accArg, valueArg] = recordArguments(w, gen.analysis.functions[id], id, [acc, ctx.input], gen);
+      next = `${gen.reference(id)}(${accArg}, ${valueArg})`;
+    } else next = `rt.${HELPERS[op]}(${acc}, ${ctx.input}, ${JSON.stringify(field)})`;
+    w.line(`const ${out} = ${acc} === undefined ? ${ctx.input} : ${next};`);
+    w.line(`${state}.set(${key}, ${out});`);
+    if (!batch) w.line(`${emit}(${out}, ${ctx.ts});`);
   }
-  if (batch) gen.finish.line(`for (const v${id} of ${state}.values()) ${emit}(v${id}, undefined);`);
+  if (batch) gen.finish.line(`for (const ${out} of ${state}.values()) ${emit}(${out}, undefined);`);
 };

@@ -10,5 +10,5 @@ export const Window: NodeEmitter = (node, ctx, gen) => {
     gen.close.line(`${operator}.endOfInput();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
-  ctx.w.line(`${operator}.processElement(${node.kind === 'window' ? ctx.key ?? 'key' : "''"}, ${ctx.input}, ${ctx.ts});`);
+  ctx.w.line(`${operator}.processElement(${node.kind === 'window' ? ctx.key ?? gen.name('key') : "''"}, ${ctx.input}, ${ctx.ts});`);
 };

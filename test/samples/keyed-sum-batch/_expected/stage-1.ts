@@ -26,7 +26,7 @@ export const stage1: rt.StageDefinition = {
         "rollingAggregate-2"(key: any, value: any, ts: number | undefined): void {
           // sum(n) (pipeline.ts:7): batch mode, one final value per key
           const acc = state2.get(key);
-          if (acc === undefined) state2.set(key, { ...value });
+          if (acc === undefined) state2.set(key, rt.copy(value));
           else acc.n += value.n;
         },
       },
