@@ -102,6 +102,18 @@ function isMutatedObject(ctx: AnalyzeContext, symbol: ts.Symbol, sourceFile: ts.
   return mutated;
 }
 
+/** Whether any identifier naming `symbol` inside `scope` is assigned to. */
+function isReassigned(ctx: AnalyzeContext, symbol: ts.Symbol, scope: ts.Node): boolean {
+  let written = false;
+  const visit = (node: ts.Node): void => {
+    if (written) return;
+    if (ts.isIdentifier(node) && isWrite(node) && ctx.checker.getSymbolAtLocation(node) === symbol) written = true;
+    ts.forEachChild(node, visit);
+  };
+  visit(scope);
+  return written;
+}
+
 function isGlobalDeclaration(ctx: AnalyzeContext, declaration: ts.Declaration): boolean {
   const file = declaration.getSourceFile();
   return ctx.program.isSourceFileDefaultLibrary(file) || /[\\/]node_modules[\\/]@types[\\/]/.test(file.fileName) || /[\\/]typescript[\\/]lib[\\/]/.test(file.fileName);
@@ -148,8 +160,10 @@ function capturesOf(ctx: AnalyzeContext, fn: FunctionNode): { captures: Map<stri
           else if (kind === 'let' || kind === 'var') kind = `a '${kind}' variable`;
           else kind = 'a const';
         } else if (!isImport && ts.isParameter(declaration)) {
+          // A parameter that is never assigned (and, if an object, never changed) is as constant as a const.
           kind = 'a parameter of an enclosing function';
-          mutable = true;
+          mutable = isReassigned(ctx, symbol, declaration.parent) || isMutatedObject(ctx, symbol, declaration.getSourceFile());
+          if (mutable) kind = 'a parameter of an enclosing function that is changed';
         }
         const previous = captures.get(node.text);
         if (!previous || (!previous.write && write)) captures.set(node.text, { name: node.text, mutable: mutable || write, write, declaration: kind, at: node });
