@@ -9,6 +9,7 @@
  */
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
 import type { Partitioning, PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
+import { traitsOf } from '../../../runtime/api/node-traits.ts';
 import { watermarkTopology } from './watermarks.ts';
 
 /** Sources that read their whole input in one task (Flink's non-parallel sources). */
@@ -23,8 +24,8 @@ export function assignParallelism(plan: LogicalPlan): Record<number, number> {
     let p: number;
     if (node.parallelism !== null) p = node.parallelism;
     else if (node.kind === 'source') p = NON_PARALLEL_SOURCES.has(node.connector ?? '') ? 1 : plan.parallelism;
-    else if (node.kind === 'keyBy' || node.kind === 'rebalance' || node.kind === 'sideOutput') p = first;
-    else if (node.kind === 'windowAll') p = 1;
+    else if (traitsOf(node.kind).followsInput) p = first;
+    else if (traitsOf(node.kind).singleInstance) p = 1;
     else p = plan.parallelism;
     result[node.id] = p;
   }
@@ -33,8 +34,8 @@ export function assignParallelism(plan: LogicalPlan): Record<number, number> {
 
 /** How records go from `from` to `to`: forward edges may be chained, the others are cuts. */
 export function partitioningOf(from: LogicalNode, to: LogicalNode, parallelism: Record<number, number>): Partitioning {
-  if (from.kind === 'keyBy') return 'hash';
-  if (from.kind === 'rebalance') return 'rebalance';
+  const forced = traitsOf(from.kind).partitions;
+  if (forced !== 'forward') return forced;
   if (to.kind === 'sideOutput') return 'forward';
   return parallelism[from.id] === parallelism[to.id] ? 'forward' : 'rebalance';
 }
@@ -82,7 +83,7 @@ function chainsOf(nodes: number[], plan: LogicalPlan, consumers: Map<number, num
   const linksTo = (a: number): number | null => {
     const next = consumers.get(a) ?? [];
     if (next.length !== 1 || !sameStage(a, next[0]) || plan.nodes[next[0]].inputs.length !== 1) return null;
-    return plan.nodes[a].kind === 'keyBy' || plan.nodes[a].kind === 'rebalance' ? null : next[0];
+    return traitsOf(plan.nodes[a].kind).partitions !== 'forward' ? null : next[0];
   };
   const hasChainedPredecessor = new Set<number>();
   for (const n of nodes) { const next = linksTo(n); if (next !== null) hasChainedPredecessor.add(next); }
@@ -138,7 +139,7 @@ export function optimize(plan: LogicalPlan): PhysicalPlan {
 
   const stages: Stage[] = order.map((group, id) => {
     const nodes = members.get(group)!;
-    const stageParallelism = Math.max(...nodes.filter((n) => plan.nodes[n].kind !== 'keyBy' && plan.nodes[n].kind !== 'rebalance').map((n) => parallelism[n]).concat(parallelism[nodes[0]]));
+    const stageParallelism = Math.max(...nodes.filter((n) => traitsOf(plan.nodes[n].kind).partitions === 'forward').map((n) => parallelism[n]).concat(parallelism[nodes[0]]));
     return {
       id,
       parallelism: stageParallelism,

@@ -6,9 +6,8 @@
  */
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { StageEdge, WatermarkTopology } from '../../ir/physical-plan.ts';
+import { traitsOf } from '../../../runtime/api/node-traits.ts';
 
-/** Kinds that need event time: they get the watermark as it rises. */
-export const EVENT_TIME_CONSUMERS = new Set(['window', 'windowAll', 'keyedProcess', 'coProcess', 'process']);
 
 /** The watermark topology of the stage holding `nodes`. */
 export function watermarkTopology(plan: LogicalPlan, nodes: number[], edges: StageEdge[], stageId: number): WatermarkTopology {
@@ -43,7 +42,7 @@ export function watermarkTopology(plan: LogicalPlan, nodes: number[], edges: Sta
   for (const e of edges) if (e.toStage === stageId) origins.add(`edge:${e.id}`);
   return {
     origins: [...origins].sort(),
-    consumers: nodes.filter((id) => EVENT_TIME_CONSUMERS.has(plan.nodes[id].kind)).sort((a, b) => a - b).map((node) => ({ node, origins: receivedBy(node) })),
+    consumers: nodes.filter((id) => traitsOf(plan.nodes[id].kind).eventTime).sort((a, b) => a - b).map((node) => ({ node, origins: receivedBy(node) })),
     outputs: edges.filter((e) => e.fromStage === stageId).map((e) => ({ edge: e.id, origins: producedBy(e.fromNode) })),
   };
 }

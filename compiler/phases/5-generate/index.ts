@@ -5,6 +5,7 @@
  *
  * In: LogicalPlan, PhysicalPlan, Analysis. Out: EmittedPipeline.
  */
+import { traitsOf } from '../../../runtime/api/node-traits.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,8 +29,6 @@ export function topicFor(pipeline: string, edgeId: string): string {
   return `${pipeline}-${edgeId}-repartition`;
 }
 
-/** Node kinds that keep keyed state (and timers). */
-const STATEFUL = new Set(['rollingAggregate', 'window', 'windowAll', 'keyedProcess', 'coProcess']);
 
 function connectorsOf(plan: LogicalPlan, nodes: number[]): string[] {
   return [...new Set(nodes.map((n) => plan.nodes[n].connector).filter((c): c is string => c !== null))].sort();
@@ -54,7 +53,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       chains: s.chains.map((c) => c.map((n) => plan.nodes[n].label)),
       inputs: s.inputs, outputs: s.outputs,
       connectors: connectorsOf(plan, s.nodes),
-      state: s.nodes.filter((n) => STATEFUL.has(plan.nodes[n].kind)).map((n) => `${plan.nodes[n].label}#${n}`),
+      state: s.nodes.filter((n) => traitsOf(plan.nodes[n].kind).stateful).map((n) => `${plan.nodes[n].label}#${n}`),
       watermarks: s.watermarks,
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode })),
