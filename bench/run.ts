@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util';
 import { fusion } from './fusion/index.ts';
 import { windowsBench } from './windows/index.ts';
 import { kafkaBench } from './kafka/index.ts';
+import { codecBench } from './codec/index.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });
-const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench, kafka: kafkaBench };
+const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench, kafka: kafkaBench, codec: codecBench };
 const name = positionals[0];
 if (!name || !benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);
   process.exit(2);
 }
-const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 5 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 } };
+const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 5 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 }, codec: { records: 200_000, rounds: 7 } };
 await benches[name]({ records: Number(values.records ?? defaults[name].records), rounds: Number(values.rounds ?? defaults[name].rounds) });

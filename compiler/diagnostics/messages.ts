@@ -64,6 +64,12 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Add merge(a, b) that combines two accumulators, or use one of the agg.* functions.',
     explanation: 'Session windows merge when an element bridges two of them, so their accumulators must merge too.',
   },
+  recordCannotCross: {
+    code: 'PC1120', name: 'record_cannot_cross',
+    message: 'The records {operator} sends to {consumer} in another stage cannot cross a process boundary: {field} is {what}.',
+    hint: 'Convert the record to plain data (strings, numbers, bigint, Date, Map, Set, arrays, plain objects) in a .map(...) before the {operator}, or create the value after the shuffle.',
+    explanation: "Records that cross a keyBy, a rebalance or a parallelism change travel through a Kafka topic to another worker process, encoded from the record's TypeScript type. Functions, symbols, promises and instances of classes with methods have no meaning in another process.\n\n    stream.map((r) => ({ ...r, format: () => r.name.toUpperCase() })).keyBy((r) => r.name)   // PC1120",
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { LogicalPlan, SourcePosition } from './logical-plan.ts';
+import type { RecordSchema } from '../../runtime/internal/codec/schema.ts';
 
 /**
  * One piece of a user function's source prepared for inlining: the original
@@ -67,4 +68,6 @@ export interface Analysis {
   plan: LogicalPlan;
   functions: Record<number, FunctionPlan>;
   diagnostics: Diagnostic[];
+  /** Per node whose records cross to another stage: their type, from which the runtime builds the edge codec (see 3-analyze/edge-types.ts). */
+  edgeSchemas?: Record<number, RecordSchema>;
 }

@@ -4,6 +4,7 @@
  * the local runner, the manifest and deployment files.
  */
 import type { WatermarkTopology } from './physical-plan.ts';
+import type { RecordSchema } from '../../runtime/internal/codec/schema.ts';
 
 /** A generated TypeScript module, before bundling. */
 export interface GeneratedModule {
@@ -25,7 +26,8 @@ export interface Manifest {
     inputs: string[]; outputs: string[]; connectors: string[]; state: string[];
     watermarks: WatermarkTopology;
   }>;
-  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null }>;
+  /** `schema`: the type of the edge's records (Analysis.edgeSchemas of the sending node), for the edge codec. */
+  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null; schema: RecordSchema }>;
   /** sha256 over the plan and the generated code: identical builds have identical hashes. */
   contentHash: string;
 }

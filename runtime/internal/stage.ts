@@ -11,6 +11,7 @@ import type { KeyedStateBackend } from './state/backend.ts';
 import type { InternalTimerService } from './state/timers.ts';
 import type { ProcessingTimeService } from './time.ts';
 import type { WatermarkGenerator, WatermarkTopology } from './watermarks.ts';
+import type { RecordSchema } from './codec/schema.ts';
 
 /** A record crossing a stage boundary: key (for hash edges), value, event timestamp. */
 export type EdgeInput = (key: unknown, value: unknown, timestamp: number | undefined) => void;
@@ -82,7 +83,8 @@ export interface RuntimeManifest {
   pipeline: string;
   mode: 'batch' | 'streaming';
   stages: Array<{ id: number; parallelism: number; nodes: number[]; inputs: string[]; outputs: string[]; operators: string[]; watermarks: WatermarkTopology }>;
-  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null }>;
+  /** `schema`: the type of the edge's records, from which the worker builds the edge's codec (absent: the self-describing encoding). */
+  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null; schema?: RecordSchema }>;
   /** Node kinds in id order: checked against the graph rebuilt at start-up. */
   nodes: string[];
   contentHash: string;

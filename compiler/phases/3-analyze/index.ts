@@ -12,6 +12,7 @@ import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
 import type { AnalyzeContext } from './context.ts';
+import { edgeSchemas } from './edge-types.ts';
 import { visitors } from './visitors/index.ts';
 
 /** Index of call expressions by the 1-based line:column of the called method's name (what V8 reports for a call). */
@@ -78,6 +79,8 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
       found.push(diagnostics.streamWithoutSink(location, { operator: node.label }));
     }
   }
+  const edges = edgeSchemas(ctx, (node) => callAt(node.site));
+  found.push(...edges.diagnostics);
   if (plan.checkpoint) {
     const option = findPipelineOption(loaded.entry, 'checkpoint');
     found.push(diagnostics.notSupportedYet(option ? locationOfNode(loaded.host, option) : { ...NO_LOCATION, file: plan.file }, {
@@ -85,5 +88,5 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
       hint: 'Remove the checkpoint option for now; bounded jobs rerun from their input, and checkpoint stores come with the distributed runtime.',
     }));
   }
-  return { plan, functions, diagnostics: found };
+  return { plan, functions, diagnostics: found, edgeSchemas: edges.schemas };
 }

@@ -15,6 +15,7 @@ import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { pipecRoot, pipecVersion, type Host } from '../../host.ts';
 import { generateStage, generatedDir } from './stage.ts';
+import { ANY_SCHEMA } from '../../../runtime/internal/codec/schema.ts';
 
 function template(name: string, values: Record<string, string>): string {
   const text = fs.readFileSync(path.join(pipecRoot, 'templates', name), 'utf8');
@@ -42,6 +43,8 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
 
   const hash = crypto.createHash('sha256').update(JSON.stringify({ plan, physical, pipecVersion }));
   for (const stage of stages) hash.update(stage.code);
+  // Edge codecs follow the record types, which can change while the plan and the code stay the same.
+  if (analysis.edgeSchemas) hash.update(JSON.stringify(analysis.edgeSchemas));
   const manifest: Manifest = {
     pipeline: plan.pipeline,
     source: plan.file,
@@ -56,7 +59,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       state: s.nodes.filter((n) => traitsOf(plan.nodes[n].kind).stateful).map((n) => `${plan.nodes[n].label}#${n}`),
       watermarks: s.watermarks,
     })),
-    edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode })),
+    edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     contentHash: hash.digest('hex'),
   };
   const runtimeManifest = JSON.stringify({ ...manifest, nodes: plan.nodes.map((n) => n.kind) });

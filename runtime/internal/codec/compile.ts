@@ -112,8 +112,8 @@ class Generator {
     return `K${this.constants.length - 1}`;
   }
 
-  /** Statements that check `x` against the schema and write it. */
-  encode(schema: RecordSchema, x: string, out: string[], indent: string): void {
+  /** Statements that check `x` against the schema and write it; `path` names the value in errors. */
+  encode(schema: RecordSchema, x: string, out: string[], indent: string, path = ''): void {
     const line = (s: string) => out.push(indent + s);
     switch (schema.kind) {
       case 'number': line(`if (typeof ${x} !== 'number') throw M;`); line(`w.f64(${x});`); return;
@@ -131,7 +131,7 @@ class Generator {
         line(`if (!ArrayBuffer.isView(${x}) || Object.getPrototypeOf(${x}) !== ${this.constant(TYPED_ARRAY_CONSTRUCTORS[schema.type].prototype)}) throw M;`);
         line(`w.bytes(${x});`);
         return;
-      case 'any': line(`writeTagged(w, ${x});`); return;
+      case 'any': line(`writeTagged(w, ${x}, ${JSON.stringify(path)});`); return;
       case 'array': {
         const n = this.fresh('n'), i = this.fresh('i'), e = this.fresh('e');
         line(`if (!Array.isArray(${x})) throw M;`);
@@ -140,7 +140,7 @@ class Generator {
         line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
         line(`  const ${e} = ${x}[${i}];`);
         if (allowsUndefined(schema.element, this.recursives)) line(`  if (${e} === undefined && !(${i} in ${x})) throw M;`);
-        this.encode(schema.element, e, out, indent + '  ');
+        this.encode(schema.element, e, out, indent + '  ', `${path}[]`);
         line('}');
         return;
       }
@@ -150,11 +150,11 @@ class Generator {
           const e = this.fresh('e');
           line(`const ${e} = ${x}[${index}];`);
           if (allowsUndefined(element, this.recursives)) line(`if (${e} === undefined && !(${index} in ${x})) throw M;`);
-          this.encode(element, e, out, indent);
+          this.encode(element, e, out, indent, `${path}[${index}]`);
         });
         return;
       }
-      case 'object': return this.encodeObject(schema.fields, x, out, indent);
+      case 'object': return this.encodeObject(schema.fields, x, out, indent, path);
       case 'dictionary': {
         const keys = this.fresh('keys'), k = this.fresh('k'), e = this.fresh('e');
         line(`if (typeof ${x} !== 'object' || ${x} === null || Object.getPrototypeOf(${x}) !== OP) throw M;`);
@@ -163,7 +163,7 @@ class Generator {
         line(`for (const ${k} of ${keys}) {`);
         line(`  w.str(${k});`);
         line(`  const ${e} = ${x}[${k}];`);
-        this.encode(schema.value, e, out, indent + '  ');
+        this.encode(schema.value, e, out, indent + '  ', `${path}[key]`);
         line('}');
         return;
       }
@@ -172,8 +172,8 @@ class Generator {
         line(`if (!(${x} instanceof Map)) throw M;`);
         line(`w.varint(${x}.size);`);
         line(`for (const [${k}, ${v}] of ${x}) {`);
-        this.encode(schema.key, k, out, indent + '  ');
-        this.encode(schema.value, v, out, indent + '  ');
+        this.encode(schema.key, k, out, indent + '  ', `${path}<key>`);
+        this.encode(schema.value, v, out, indent + '  ', `${path}<value>`);
         line('}');
         return;
       }
@@ -182,11 +182,11 @@ class Generator {
         line(`if (!(${x} instanceof Set)) throw M;`);
         line(`w.varint(${x}.size);`);
         line(`for (const ${e} of ${x}) {`);
-        this.encode(schema.element, e, out, indent + '  ');
+        this.encode(schema.element, e, out, indent + '  ', `${path}<item>`);
         line('}');
         return;
       }
-      case 'union': return this.encodeUnion(schema, x, out, indent);
+      case 'union': return this.encodeUnion(schema, x, out, indent, path);
       case 'recursive': {
         const fn = this.recursiveFunction(schema);
         line(`enc_${fn}(w, ${x});`);
@@ -200,11 +200,11 @@ class Generator {
     }
   }
 
-  private encodeObject(declared: FieldSchema[], x: string, out: string[], indent: string): void {
+  private encodeObject(declared: FieldSchema[], x: string, out: string[], indent: string, path: string): void {
     const line = (s: string) => out.push(indent + s);
     const fields = enumerationOrder(declared);
     const optional = fields.filter((f) => f.optional);
-    if (optional.length > MAX_OPTIONAL_FIELDS) return this.encode({ kind: 'any' }, x, out, indent);
+    if (optional.length > MAX_OPTIONAL_FIELDS) return this.encode({ kind: 'any' }, x, out, indent, path);
     const names = this.constant(fields.map((f) => f.name));
     line(`if (typeof ${x} !== 'object' || ${x} === null || Object.getPrototypeOf(${x}) !== OP) throw M;`);
     const k = this.fresh('k'), j = this.fresh('j');
@@ -228,11 +228,11 @@ class Generator {
         if (field.optional) {
           line(`if (${present} & ${2 ** optional.indexOf(field)}) {`);
           line(`  const ${e} = ${x}[${JSON.stringify(field.name)}];`);
-          this.encode(field.schema, e, out, indent + '  ');
+          this.encode(field.schema, e, out, indent + '  ', fieldPath(path, field.name));
           line('}');
         } else {
           line(`const ${e} = ${x}[${JSON.stringify(field.name)}];`);
-          this.encode(field.schema, e, out, indent);
+          this.encode(field.schema, e, out, indent, fieldPath(path, field.name));
         }
       }
       return;
@@ -240,7 +240,7 @@ class Generator {
     for (const field of fields) {
       const e = this.fresh('e');
       line(`const ${e} = ${x}[${JSON.stringify(field.name)}];`);
-      this.encode(field.schema, e, out, indent);
+      this.encode(field.schema, e, out, indent, fieldPath(path, field.name));
     }
   }
 
@@ -283,14 +283,14 @@ class Generator {
     return schema;
   }
 
-  private encodeUnion(schema: RecordSchema, x: string, out: string[], indent: string): void {
+  private encodeUnion(schema: RecordSchema, x: string, out: string[], indent: string, path: string): void {
     const plan = this.unionPlan(schema);
-    if (!plan) return this.encode({ kind: 'any' }, x, out, indent);
-    if (plan.length === 1) return this.encode(plan[0].schema, x, out, indent);
+    if (!plan) return this.encode({ kind: 'any' }, x, out, indent, path);
+    if (plan.length === 1) return this.encode(plan[0].schema, x, out, indent, path);
     plan.forEach((variant, index) => {
       out.push(`${indent}${index ? 'else ' : ''}if (${variant.test(x)}) {`);
       out.push(`${indent}  w.u8(${index});`);
-      this.encode(variant.schema, x, out, indent + '  ');
+      this.encode(variant.schema, x, out, indent + '  ', path);
       out.push(`${indent}}`);
     });
     out.push(`${indent}else throw M;`);
@@ -428,6 +428,10 @@ class Generator {
     this.functions.push(`function enc_${fn}(w, x) {\n${enc.join('\n')}\n}`, `function dec_${fn}(r) {\n${dec.join('\n')}\n  return ${result};\n}`);
     return fn;
   }
+}
+
+function fieldPath(path: string, name: string): string {
+  return path ? `${path}.${name}` : name;
 }
 
 function literalCode(schema: Extract<RecordSchema, { kind: 'literal' }>): string {

@@ -1,12 +1,18 @@
 /**
  * How records and watermarks cross a stage boundary through a Kafka
- * repartition topic. A record's value is `[timestamp | null, value]` as JSON,
- * keyed by the key's text on hash edges (partition = murmur2(key) mod
+ * repartition topic. A record's value is `[flags][timestamp?][record]`: flags
+ * bit 0 says a float64 event timestamp follows, and the record is encoded by
+ * the edge's codec, generated from the TypeScript type of the records
+ * (manifest edge `schema`, see runtime/internal/codec/), so Date, Map, Set,
+ * bigint, typed arrays, undefined, NaN and -0 arrive exactly as they left. On
+ * hash edges the Kafka key is the key's text (partition = murmur2(key) mod
  * partitions, Kafka's own choice). A watermark is a marker sent to every
  * partition with header `pipec-wm: <producer>` and the watermark (or
  * "idle"/"active") as value; a partition's watermark is the minimum over its
  * producers, and a task's edge watermark that of its partition.
  */
+import { ByteReader, createCodec, sharedWriter, ANY_SCHEMA, type EdgeCodec, type RecordSchema } from '../codec/index.ts';
+import type { RuntimeManifest } from '../stage.ts';
 
 /**
  * Namespaces the topics and groups pipec owns (repartition topics, default
@@ -20,15 +26,53 @@ export function namespaced(name: string): string {
 /** Header that marks a watermark record, naming the upstream task that sent it. */
 export const WATERMARK_HEADER = 'pipec-wm';
 
-/** Encodes a record for a repartition topic. */
-export function encodeEdgeRecord(value: unknown, ts: number | undefined): string {
-  return JSON.stringify([ts ?? null, value]);
+/** The part of a manifest edge the codec needs. */
+type ManifestEdge = RuntimeManifest['edges'][number];
+
+const HAS_TIMESTAMP = 1;
+
+/** Encodes and decodes the records of one edge (see the file header). */
+export class EdgeRecordCodec {
+  private readonly codec: EdgeCodec;
+  private readonly reader = new ByteReader();
+
+  constructor(schema: RecordSchema) { this.codec = createCodec(schema); }
+
+  /** One record with its event timestamp, as the bytes of a Kafka record value. */
+  encode(value: unknown, ts: number | undefined): Buffer {
+    const w = sharedWriter;
+    w.begin();
+    if (ts === undefined) w.u8(0);
+    else { w.u8(HAS_TIMESTAMP); w.f64(ts); }
+    this.codec.write(w, value);
+    return w.finish();
+  }
+
+  /** A record from a Kafka record value; throws on truncated, corrupt or foreign bytes. */
+  decode(bytes: Uint8Array): { value: unknown; ts: number | undefined } {
+    const r = this.reader;
+    r.reset(bytes);
+    const ts = r.u8() & HAS_TIMESTAMP ? r.f64() : undefined;
+    const value = this.codec.read(r);
+    r.done();
+    return { value, ts };
+  }
 }
 
-/** Decodes a record from a repartition topic. */
-export function decodeEdgeRecord(bytes: Buffer): { value: unknown; ts: number | undefined } {
-  const [ts, value] = JSON.parse(bytes.toString('utf8')) as [number | null, unknown];
-  return { value, ts: ts ?? undefined };
+const codecsByManifest = new WeakMap<RuntimeManifest, Map<string, EdgeRecordCodec>>();
+
+/** The codec of an edge, built once per edge and manifest (building generates code). */
+export function edgeRecordCodec(manifest: RuntimeManifest, edgeId: string): EdgeRecordCodec {
+  let codecs = codecsByManifest.get(manifest);
+  if (!codecs) { codecs = new Map(); codecsByManifest.set(manifest, codecs); }
+  let codec = codecs.get(edgeId);
+  if (!codec) {
+    const edge: ManifestEdge | undefined = manifest.edges.find((e) => e.id === edgeId);
+    if (!edge) throw new Error(`internal: no edge ${edgeId} in the manifest`);
+    codec = new EdgeRecordCodec(edge.schema ?? ANY_SCHEMA);
+    codecs.set(edgeId, codec);
+  }
+  return codec;
 }
 
 /** Encodes a watermark message (JSON has no Infinity). */

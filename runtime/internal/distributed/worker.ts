@@ -23,7 +23,7 @@ import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { RuntimeManifest, StageDefinition } from '../stage.ts';
 import { WorkerMetrics } from './metrics.ts';
-import { decodeEdgeRecord, decodeWatermark, encodeEdgeRecord, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 
 /** Worker settings from flags and the environment. */
 export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number }
@@ -94,7 +94,7 @@ class Task {
         const changed = partition.update(producer, decodeWatermark(record.value!));
         if (changed !== null) this.job.watermarkOnEdge(edgeId, changed === -Infinity ? -Infinity : changed);
       } else {
-        const { value, ts } = decodeEdgeRecord(record.value!);
+        const { value, ts } = edgeRecordCodec(worker.manifest, edgeId).decode(record.value!);
         this.job.pushToEdge(edgeId, value, ts);
         if (worker.policy.policy === 'windows') tracking.queue.push({ offset: BigInt(record.offset), doneAt: worker.policy.doneAt(ts) });
       }
@@ -219,12 +219,13 @@ export class StageWorker {
     const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
     const topic = namespaced(edge.topic!);
     const partitions = this.topicPartitions.get(topic) ?? 1;
+    const codec = edgeRecordCodec(this.manifest, edgeId);
     return (key, value, ts) => {
       let partition: number;
       if (edge.partitioning === 'hash') partition = partitionForKey(key, partitions);
       else if (edge.partitioning === 'forward') partition = taskIndex % partitions;
       else { const next = this.rebalanceCounters.get(topic) ?? taskIndex; this.rebalanceCounters.set(topic, next + 1); partition = next % partitions; }
-      this.outgoing.push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: encodeEdgeRecord(value, ts) });
+      this.outgoing.push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: codec.encode(value, ts) });
     };
   }
 
