@@ -1,24 +1,42 @@
 /**
- * The dead-letter output: undecodable records, one JSON line each with where
- * they came from and why, appended to a file. With --fail-fast the first one
- * stops the job instead.
+ * The dead-letter output: records that could not be decoded, records a user
+ * function threw on, and records whose key is not a valid key — one JSON line
+ * each with where it came from, why, and (for user errors) where in the
+ * user's code, appended to a file. With --fail-fast the first one stops the
+ * job instead.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeadLetter } from './connectors/types.ts';
 
-/** Thrown by `deadLetter` under --fail-fast; the runner turns it into exit code 1. */
+/** A dead letter as the runtime writes it: a decoding failure, or an error in the user's code with its location. */
+export interface DeadLetterRecord extends DeadLetter {
+  /** `file:line:col` in the user's code: where the function threw, or the keyBy whose key was invalid. */
+  location?: string;
+}
+
+/** Thrown by `write` under --fail-fast; the runner turns it into exit code 1. */
 export class FailFastError extends Error {
-  constructor(readonly record: DeadLetter) {
-    super(`${record.origin}:${record.position}: ${record.reason}`);
+  constructor(readonly record: DeadLetterRecord) {
+    super(`${record.origin}:${record.position}: ${record.reason}${record.location ? ` (at ${record.location})` : ''}`);
+    this.name = 'FailFastError';
   }
 }
 
+/** Where dead letters go: a file, and in stage workers also the `<pipeline>-dlq` topic. */
+export interface DeadLetterOutput {
+  /** How many were written. */
+  readonly count: number;
+  readonly file: string;
+  /** Writes one; throws FailFastError instead under --fail-fast. */
+  write(nodeId: number, record: DeadLetterRecord): void;
+}
+
 /** Appends dead letters to a JSON-lines file, created on the first one. */
-export class DeadLetterFile {
+export class DeadLetterFile implements DeadLetterOutput {
   count = 0;
-  constructor(readonly file: string, private readonly pipeline: string, private readonly failFast: boolean) {}
-  write(nodeId: number, record: DeadLetter): void {
+  constructor(readonly file: string, private readonly pipeline: string, readonly failFast: boolean) {}
+  write(nodeId: number, record: DeadLetterRecord): void {
     this.count++;
     if (this.failFast) throw new FailFastError(record);
     if (this.count === 1) fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });

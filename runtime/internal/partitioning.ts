@@ -15,6 +15,40 @@ export function keyText(key: unknown): string {
   }
 }
 
+/**
+ * Why a value cannot be a key, or null when it can. Keys are strings, finite
+ * numbers and bigints: their text (keyText) names one key on every worker.
+ */
+export function invalidKeyReason(key: unknown): string | null {
+  switch (typeof key) {
+    case 'string': case 'bigint': return null;
+    case 'number': return Number.isFinite(key) ? null : `the key is ${key}`;
+    case 'undefined': return 'the key is undefined';
+    case 'object': {
+      if (key === null) return 'the key is null';
+      let text: string | undefined;
+      try { text = JSON.stringify(key); } catch { text = undefined; }
+      return `the key is ${Array.isArray(key) ? 'an array' : 'an object'}${text ? ` (${text.length > 60 ? `${text.slice(0, 57)}...` : text})` : ''}`;
+    }
+    default: return `the key is a ${typeof key}`;
+  }
+}
+
+/** A key function returned something that cannot be a key; the record goes to the dead-letter output. */
+export class InvalidKeyError extends Error {
+  constructor(readonly keyNode: number | null, reason: string) {
+    super(`${reason}: a key must be a string, a finite number or a bigint`);
+    this.name = 'InvalidKeyError';
+  }
+}
+
+/** Throws InvalidKeyError unless `key` is a valid key (checked on every hash edge, at every parallelism). */
+export function checkKey(key: unknown, keyNode: number | null): void {
+  if (typeof key === 'string') return;
+  const reason = invalidKeyReason(key);
+  if (reason !== null) throw new InvalidKeyError(keyNode, reason);
+}
+
 /** Kafka's murmur2 (Utils.murmur2). */
 export function murmur2(data: Uint8Array): number {
   const m = 0x5bd1e995;

@@ -15,8 +15,9 @@ import { closeProcessResources } from './connectors/types.ts';
 import type { RuntimeManifest, StageDefinition } from './stage.ts';
 
 const USAGE = `options:
-  --fail-fast            stop with exit code 1 at the first record that cannot be decoded
-  --dead-letter <file>   where undecodable records go (default: <pipeline>.dead-letter.jsonl next to the first file sink, or here)
+  --fail-fast            stop with exit code 1 at the first record that cannot be decoded, makes a function throw
+                         or has an invalid key (output produced before it is kept)
+  --dead-letter <file>   where such records go (default: <pipeline>.dead-letter.jsonl next to the first file sink, or here)
   --help                 show this help`;
 
 /** Fails fast when the pipeline file no longer matches the build (edited after `pipec build`). */
@@ -56,13 +57,14 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     const running = Date.now();
     await job.run();
     for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
-    if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded and went to the dead-letter file');
+    if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded, made a function throw or had an invalid key, and went to the dead-letter file');
     log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');
     await closeProcessResources();
     return 0;
   } catch (error) {
     if (error instanceof FailFastError) {
-      log.error({ origin: error.record.origin, position: error.record.position, reason: error.record.reason }, 'stopping at a record that cannot be decoded (--fail-fast)');
+      const { origin, position, reason, location } = error.record;
+      log.error({ origin, position, reason, location }, 'stopping at a bad record (--fail-fast); output before it was written');
       return 1;
     }
     log.error({ err: error }, 'job failed');

@@ -59,6 +59,16 @@ export interface StageEnv {
   metrics(nodeId: number): Metrics;
   /** Adds to one of the runtime's counters (e.g. droppedLateRecords). */
   count(nodeId: number, name: string, by?: number): void;
+  /**
+   * Calls into generated code in progress: a record, a timer, a watermark, the
+   * end of input. Zero means user code runs on its own (a setTimeout callback,
+   * a promise continuation, open()), where ctx.emit is an error.
+   */
+  readonly calls: { readonly depth: number };
+  /** How messages name an operator: its label and DSL call, `process (pipeline.ts:12:6)`. */
+  operatorName(nodeId: number): string;
+  /** Fails the job with an error (logged; exit code 1), e.g. ctx.emit called outside a call. */
+  fail(error: Error): void;
 }
 
 /** One running instance of a stage. */
@@ -87,5 +97,11 @@ export interface RuntimeManifest {
   edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null; schema?: RecordSchema }>;
   /** Node kinds in id order: checked against the graph rebuilt at start-up. */
   nodes: string[];
+  /** The pipeline file, relative to the project root (user error locations are shown against it). */
+  source?: string;
+  /** Each node's label in id order (`map`, `source file.jsonl(in/x.jsonl)`), for messages and dead letters. */
+  labels?: string[];
+  /** Each node's DSL call as `file:line:col` in id order (null when unknown), for messages and dead letters. */
+  sites?: Array<string | null>;
   contentHash: string;
 }

@@ -11,6 +11,10 @@
  *   job.advanceWatermark(5000);
  *   assert.deepEqual(job.sink('alerts').values(), [...]);
  *   await job.finish();   // end of input: +∞ watermark, batch results
+ *
+ * A record that makes a function throw (or has an invalid key) fails the
+ * test at the push that sent it, with the message and the user's source
+ * location, rather than going quietly to a dead-letter file.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +50,8 @@ export class CapturedOutput<T = unknown> {
 /** A source fed by the test. */
 export class TestSource<T = unknown> implements SourceConnector {
   private emit: ((value: unknown, ts: number | undefined) => void) | null = null;
+  /** @internal */
+  constructor(private readonly afterPush: () => void = () => undefined) {}
   private done!: () => void;
   private readonly finished = new Promise<void>((resolve) => { this.done = resolve; });
   /** @internal */
@@ -59,6 +65,7 @@ export class TestSource<T = unknown> implements SourceConnector {
   pushAt(value: T, timestamp: number | undefined): this {
     if (!this.emit) throw new Error('this source has ended');
     this.emit(value, timestamp);
+    this.afterPush();
     return this;
   }
   /** Ends this source (its watermark goes to +∞). */
@@ -89,13 +96,19 @@ export class PipelineTest {
     const log = createLogger(graph.name, 'test');
     log.level = 'warn';
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-testing-'));
-    this.job = new LocalJob(graph, stages, manifest, log, new DeadLetterFile(path.join(dir, 'dead-letter.jsonl'), graph.name, false), {
+    this.job = new LocalJob(graph, stages, manifest, log, new DeadLetterFile(path.join(dir, 'dead-letter.jsonl'), graph.name, true), {
       time: this.time,
-      createSource: (nodeId) => { const s = new TestSource(); this.sources.set(nodeId, s); return s; },
+      createSource: (nodeId) => { const s = new TestSource(() => this.rethrow()); this.sources.set(nodeId, s); return s; },
       createSink: (nodeId) => this.captureSink(nodeId),
       onSideOutput: (tag, value, timestamp) => this.sideOutput(tag).records.push({ value, timestamp }),
     });
     this.done = this.job.run();
+    this.done.catch(() => undefined); // surfaced by rethrow() and finish()
+  }
+
+  /** Throws the job's failure, if any, at the test step that caused it. */
+  private rethrow(): void {
+    if (this.job.hasFailed) throw this.job.failureCause;
   }
 
   private captureSink(nodeId: number): SinkConnector {
@@ -133,13 +146,19 @@ export class PipelineTest {
   /** An input edge of the stage under test (`{ stage: n }`): records pushed here arrive as if from the upstream stage. */
   edge<T = any>(edgeId: string): { push(...values: T[]): void; pushAt(value: T, timestamp: number | undefined): void } {
     return {
-      push: (...values) => { for (const v of values) this.job.pushToEdge(edgeId, v, undefined); },
-      pushAt: (value, timestamp) => this.job.pushToEdge(edgeId, value, timestamp),
+      push: (...values) => { for (const v of values) { this.job.pushToEdge(edgeId, v, undefined); this.rethrow(); } },
+      pushAt: (value, timestamp) => { this.job.pushToEdge(edgeId, value, timestamp); this.rethrow(); },
     };
   }
 
   /** Raises event time everywhere it starts (every assignTimestamps and every source) to `watermark`. */
   advanceWatermark(watermark: number): this {
+    this.job.call(() => this.raiseWatermarks(watermark));
+    this.rethrow();
+    return this;
+  }
+
+  private raiseWatermarks(watermark: number): void {
     for (const instances of this.job.runtimes) {
       for (const runtime of instances ?? []) {
         for (const generator of runtime.generators.values()) generator.advanceTo(watermark);
@@ -153,12 +172,12 @@ export class PipelineTest {
         if (!this.job.runtimes[edge.from]) this.job.watermarkOnEdge(edgeId, watermark);
       }
     });
-    return this;
   }
 
   /** Moves processing time to `time`, firing processing-time timers and idleness checks that come due. */
   advanceProcessingTime(time: number): this {
     this.time.advanceTo(time);
+    this.rethrow();
     return this;
   }
 
@@ -215,7 +234,11 @@ async function compileAndLoad(file: string): Promise<{ definition: Pipeline; sta
     }, hostLoader(host, virtual)],
   });
   const loaded = await import(pathToFileURL(path.join(out, 'stages.mjs')).href) as { definition: Pipeline; stages: StageDefinition[] };
-  const manifest = { ...emitted.manifest, nodes: checked.plan.nodes.map((n) => n.kind) } as unknown as RuntimeManifest;
+  const nodes = checked.plan.nodes;
+  const manifest = {
+    ...emitted.manifest, nodes: nodes.map((n) => n.kind), labels: nodes.map((n) => n.label),
+    sites: nodes.map((n) => (n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null)),
+  } as unknown as RuntimeManifest;
   return { ...loaded, manifest };
 }
 

@@ -62,7 +62,11 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     contentHash: hash.digest('hex'),
   };
-  const runtimeManifest = JSON.stringify({ ...manifest, nodes: plan.nodes.map((n) => n.kind) });
+  // Labels and call sites let the runtime name an operator and a line in errors and dead letters.
+  const runtimeManifest = JSON.stringify({
+    ...manifest, nodes: plan.nodes.map((n) => n.kind), labels: plan.nodes.map((n) => n.label),
+    sites: plan.nodes.map((n) => (n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null)),
+  });
   const dir = generatedDir(plan);
   const pipelineImport = path.posix.relative(dir, plan.file);
   const common = { PIPELINE: plan.pipeline, SOURCE: plan.file, PIPELINE_IMPORT: pipelineImport.startsWith('.') ? pipelineImport : `./${pipelineImport}`, MANIFEST: runtimeManifest };

@@ -1,7 +1,10 @@
 /**
  * Phase 6, bundle: esbuild turns each entry (stage workers, local runner) into
- * one self-contained ESM file for Node with an external source map that leads
- * back through the generated module to the user's pipeline file.
+ * one self-contained ESM file for Node with a linked source map
+ * (`//# sourceMappingURL=<file>.map`) that leads back through the generated
+ * module to the user's pipeline file. Each bundle enables source maps itself
+ * (see sourceMapsBootstrap), so a stack trace from a user function names the
+ * pipeline file's line and column however the worker is started.
  *
  * In: EmittedPipeline. Out: the files of dist/<name>/ as a path → contents map.
  */
@@ -23,6 +26,27 @@ function keepComments(code: string): string {
   return code.replace(/^(\s*)\/\/ /gm, '$1//! ');
 }
 
+/**
+ * The module each bundle starts with. Node maps stack traces only for modules
+ * loaded after source maps are enabled, and a bundle is one module, so it
+ * enables them and loads its own file again under another URL (a fresh
+ * module instance whose map Node reads); only that instance runs the entry,
+ * which esbuild bundles lazily behind the dynamic import. Started with
+ * `node --enable-source-maps`, the first instance runs it directly.
+ */
+function sourceMapsBootstrap(entry: string): string {
+  return [
+    `if (process.sourceMapsEnabled) await import(${JSON.stringify(`./${entry}`)});`,
+    `else { process.setSourceMapsEnabled(true); await import(import.meta.url + '?source-maps'); }`,
+    '',
+  ].join('\n');
+}
+
+/** The virtual file name of an entry's bootstrap module. */
+function bootstrapName(entry: string): string {
+  return entry.replace(/\.ts$/, '.boot.ts');
+}
+
 /** Bundles every entry; generated modules are served from memory. */
 export async function bundle(host: Host, emitted: EmittedPipeline): Promise<BundleOutput> {
   const dir = path.join(host.root, '.pipec', emitted.pipeline);
@@ -31,12 +55,15 @@ export async function bundle(host: Host, emitted: EmittedPipeline): Promise<Bund
     const inlineMap = Buffer.from(stage.map).toString('base64');
     virtual.set(path.join(dir, stage.fileName), `${keepComments(stage.code)}//# sourceMappingURL=data:application/json;base64,${inlineMap}\n`);
   }
-  for (const { module } of emitted.entries) virtual.set(path.join(dir, module.fileName), module.code);
+  for (const { module } of emitted.entries) {
+    virtual.set(path.join(dir, module.fileName), module.code);
+    virtual.set(path.join(dir, bootstrapName(module.fileName)), sourceMapsBootstrap(module.fileName));
+  }
   const outdir = path.join(host.root, '.pipec-out', emitted.pipeline);
   const result = await esbuild.build({
-    entryPoints: emitted.entries.map(({ outFile, module }) => ({ in: path.join(dir, module.fileName), out: outFile })),
+    entryPoints: emitted.entries.map(({ outFile, module }) => ({ in: path.join(dir, bootstrapName(module.fileName)), out: outFile })),
     outdir, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
-    outExtension: { '.js': '.mjs' }, sourcemap: 'external', sourcesContent: true, legalComments: 'inline',
+    outExtension: { '.js': '.mjs' }, sourcemap: 'linked', sourcesContent: true, legalComments: 'inline',
     absWorkingDir: host.root, logLevel: 'silent', banner: { js: REQUIRE_BANNER },
     plugins: [pipecResolver(), hostLoader(host, virtual)],
   });

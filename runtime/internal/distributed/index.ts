@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { instantiateGraph, type Pipeline } from '../../api/pipeline.ts';
-import { DeadLetterFile } from '../dead-letter.ts';
+import { DeadLetterFile, FailFastError } from '../dead-letter.ts';
 import { createLogger } from '../log.ts';
 import { checkGraph, defaultDeadLetterFile } from '../run.ts';
 import type { RuntimeManifest, StageDefinition } from '../stage.ts';
@@ -34,7 +34,12 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined }).run(brokers);
     process.exitCode = 0;
   } catch (error) {
-    log.error({ err: error }, 'worker failed');
+    if (error instanceof FailFastError) {
+      const { origin, position, reason, location } = error.record;
+      log.error({ origin, position, reason, location }, 'stopping at a bad record (--fail-fast); output before it was sent, its offset not committed');
+    } else {
+      log.error({ err: error }, 'worker failed');
+    }
     process.exitCode = 1;
   }
 }
@@ -44,5 +49,6 @@ const WORKER_USAGE = `options:
   --group <id>                consumer group (default: <pipeline>-stage-<n>; every process of a stage shares it)
   --session-timeout <ms>      how soon the group notices a dead worker (default 10000)
   --metrics-port <port>       serve /metrics (Prometheus) and /healthz (default: PIPEC_METRICS_PORT, else off)
-  --dead-letter <file>        where undecodable records are also logged
-  --fail-fast                 stop at the first record that cannot be decoded`;
+  --dead-letter <file>        where bad records (undecodable, a function threw, invalid key) are also logged;
+                              they always go to the <pipeline>-dlq topic
+  --fail-fast                 stop with exit code 1 at the first bad record`;

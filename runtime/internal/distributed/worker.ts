@@ -9,6 +9,14 @@
  * no open window still needs, so a partition that moves to another worker is
  * rebuilt there by replay; stages with other state replay their input from the
  * start. Stages without Kafka inputs run one task that drives their sources.
+ *
+ * A record that cannot be decoded, makes the fused chain throw in the user's
+ * code, or has an invalid key goes to the dead-letter file and to the
+ * `<pipeline>-dlq` topic (reason, user source location and origin in headers),
+ * sent with the batch's output before its offsets are committed; the
+ * partition goes on. Under --fail-fast, or when a task fails otherwise, the
+ * worker sends the output produced so far, commits nothing more and stops
+ * with exit code 1.
  */
 import type { ConnectorDescriptor, KafkaFormat } from '../../api/connectors.ts';
 import type { Graph } from '../../api/graph.ts';
@@ -16,9 +24,9 @@ import type { TimeWindowAssigner } from '../../api/windows.ts';
 import { keyText, partitionForKey } from '../partitioning.ts';
 import { LocalJob } from '../local/job.ts';
 import type { Logger } from '../log.ts';
-import type { DeadLetterFile } from '../dead-letter.ts';
+import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead-letter.ts';
 import type { SourceConnector } from '../connectors/types.ts';
-import { closeProcessKafka, processKafka, sendToDeadLetterTopic } from '../connectors/kafka.ts';
+import { closeProcessKafka, processKafka } from '../connectors/kafka.ts';
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { RuntimeManifest, StageDefinition } from '../stage.ts';
@@ -68,8 +76,8 @@ class Task {
   readonly running: Promise<void>;
 
   constructor(readonly index: number, private readonly worker: StageWorker) {
-    const { graph, manifest, stage, log, deadLetters } = worker;
-    this.job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, deadLetters, {
+    const { graph, manifest, stage, log } = worker;
+    this.job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
       createSource: (nodeId) => {
         if ((graph.nodes[nodeId].props.descriptor as ConnectorDescriptor).connector !== 'kafka') throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
         const source = new DeliveredSource();
@@ -79,11 +87,17 @@ class Task {
       remote: { output: (edgeId) => worker.edgeOutput(edgeId, index), watermark: (edgeId, message) => worker.sendWatermark(edgeId, `${stage.id}-${index}`, message) },
     });
     this.running = this.job.run();
+    this.running.catch((error: unknown) => worker.fail(error));
   }
 
-  /** Handles one record of one of this task's input partitions. */
-  async deliver(record: IncomingRecord): Promise<void> {
+  /**
+   * Handles one record of one of this task's input partitions. The job turns
+   * an exception in the user's code into a dead letter; `job.hasFailed` tells
+   * whether the task must stop (--fail-fast, or a failure of the runtime).
+   */
+  deliver(record: IncomingRecord): void {
     const worker = this.worker;
+    worker.currentRecord = record;
     const edgeId = worker.edgeByTopic.get(record.topic);
     const tracking = this.tracking(record.topic);
     if (edgeId !== undefined) {
@@ -105,9 +119,7 @@ class Task {
       try {
         value = decodeValue(format, record.value);
       } catch (error) {
-        worker.metrics.deadLetters.inc();
-        worker.deadLetters.write(nodeId, { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
-        await sendToDeadLetterTopic(worker.log, worker.graph.name, record, (error as Error).message);
+        worker.deadLetterOutput.write(nodeId, { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
         tracking.next = BigInt(record.offset) + 1n;
         return;
       }
@@ -157,6 +169,13 @@ export class StageWorker {
   readonly policy: ReturnType<typeof commitPolicy>;
   private readonly tasks = new Map<number, Task>();
   private readonly outgoing: OutgoingRecord[] = [];
+  /** The Kafka record being delivered (named by dead letters). */
+  currentRecord: IncomingRecord | null = null;
+  private readonly deadLetterTopic: string;
+  /** Dead letters: the file (and --fail-fast), and the `<pipeline>-dlq` topic, sent with the batch's output. */
+  readonly deadLetterOutput: DeadLetterOutput;
+  private failure: { error: unknown } | null = null;
+  private onFailure: () => void = () => undefined;
   private readonly topicPartitions = new Map<string, number>();
   private readonly rebalanceCounters = new Map<string, number>();
   private readonly lastWatermarks = new Map<string, number | 'idle' | 'active'>();
@@ -169,6 +188,36 @@ export class StageWorker {
   constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: RuntimeManifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
     this.policy = commitPolicy(graph, manifest.stages[stage.id].nodes);
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
+    this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);
+    this.deadLetterOutput = {
+      get count() { return deadLetters.count; },
+      get file() { return deadLetters.file; },
+      write: (nodeId, record) => this.sendDeadLetter(nodeId, record),
+    };
+  }
+
+  /** Writes a dead letter to the file (throws under --fail-fast) and queues it for the dead-letter topic. */
+  private sendDeadLetter(nodeId: number, record: DeadLetterRecord): void {
+    this.deadLetters.write(nodeId, record);
+    this.metrics.deadLetters.inc();
+    const source = this.currentRecord;
+    const headers: Record<string, string> = {
+      'pipec-error': record.reason,
+      'pipec-source': source ? `${source.topic}/${source.partition}@${source.offset}` : `${record.origin}#${record.position}`,
+      'pipec-node': String(nodeId),
+    };
+    if (record.location) headers['pipec-location'] = record.location;
+    // A user topic's record keeps its bytes; a repartition record (pipec's own encoding) is sent as its text.
+    const value = source && !this.edgeByTopic.has(source.topic) ? source.value ?? '' : record.raw;
+    this.outgoing.push({ topic: this.deadLetterTopic, partition: 0, value, headers });
+  }
+
+  /** Stops the worker because a task failed: output produced so far is sent, no further offsets are committed, exit code 1. */
+  fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = { error };
+    this.stopping = true;
+    this.onFailure();
   }
 
   private get info() { return this.manifest.stages[this.stage.id]; }
@@ -179,6 +228,7 @@ export class StageWorker {
     const readersOf = (edgeId: string) => manifest.stages[manifest.edges.find((e) => e.id === edgeId)!.to].parallelism;
     const edges = [...info.inputs, ...info.outputs].map((id) => manifest.edges.find((e) => e.id === id)!);
     await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic!), partitions: readersOf(e.id) })), { grow: true });
+    await this.client.ensureTopics([{ topic: this.deadLetterTopic, partitions: 1 }]);
     for (const e of edges) this.topicPartitions.set(namespaced(e.topic!), await this.client.partitions(namespaced(e.topic!)));
     // Repartition topics are read from their start by a new group; Kafka sources follow their startFrom.
     const inputTopics: Array<{ topic: string; fromBeginning: boolean }> = [];
@@ -266,6 +316,8 @@ export class StageWorker {
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the current batch, flushing output, committing offsets'); this.stopping = true; resolve(); };
       process.once('SIGTERM', () => stop('SIGTERM')).once('SIGINT', () => stop('SIGINT'));
+      this.onFailure = resolve;
+      if (this.failure) resolve();
     });
     this.log.info({ group, topics: inputTopics.map((t) => t.topic) }, 'joining the consumer group');
     await consumer.run(inputTopics, async (batch) => {
@@ -274,7 +326,20 @@ export class StageWorker {
       // away is dropped: a task started mid-stream would commit offsets from a partial view (Kafka Streams does the same).
       const task = this.tasks.get(batch.partition);
       if (!task) { this.log.debug({ partition: batch.partition }, 'dropping a batch of a partition this worker no longer owns'); return; }
-      for (const record of batch.records) await task.deliver(record);
+      for (const record of batch.records) {
+        try {
+          task.deliver(record);
+        } catch (error) {
+          task.job.fail(error);
+        }
+        if (task.job.hasFailed) {
+          // --fail-fast or a failure: send what the records before this one produced, commit nothing, stop.
+          this.currentRecord = null;
+          await this.flushOutgoing();
+          return;
+        }
+      }
+      this.currentRecord = null;
       this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
       const endTimer = this.metrics.commitSeconds.startTimer();
       // Backpressure: the next batch is not fetched until this one's output is acknowledged.
@@ -307,6 +372,7 @@ export class StageWorker {
     for (const task of this.tasks.values()) await task.stop();
     await this.flushOutgoing();
     await closeProcessKafka();
+    if (this.failure) throw this.failure.error;
     this.log.info('stopped');
   }
 
@@ -319,7 +385,7 @@ export class StageWorker {
 
   /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
   private async runSourceTask(): Promise<void> {
-    const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetters, {
+    const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
       remote: { output: (edgeId) => this.edgeOutput(edgeId, 0), watermark: (edgeId, message) => this.sendWatermark(edgeId, `${this.stage.id}-0`, message) },
     });
     const flushing = setInterval(() => { void this.flushOutgoing(); }, 100);
@@ -328,8 +394,9 @@ export class StageWorker {
     try {
       await job.run();
       this.emitWatermarks();
-      await this.flushOutgoing();
     } finally {
+      // Also on failure: what the records before it produced is sent (no end-of-input watermark then).
+      await this.flushOutgoing();
       clearInterval(flushing);
       if (this.watermarkTimer) clearTimeout(this.watermarkTimer);
       await closeProcessKafka();

@@ -4,13 +4,22 @@
  * channels (hash, rebalance or forward) that carry records and watermarks,
  * drives the sources, and at the end of the input cascades final results,
  * the +∞ watermark and end-of-input downstream in order.
+ *
+ * Every entry into generated code goes through the job: one record from a
+ * source or from another process (`deliver`), or a timer, a watermark or the
+ * end of input (`call`). A record whose processing throws in the user's code,
+ * or whose key is invalid, goes to the dead-letter output with the reason and
+ * the user's source location, and the job goes on; anything else fails the
+ * job. `calls.depth` tells process contexts whether ctx.emit is called from
+ * inside such an entry.
  */
 import type { Graph } from '../../api/graph.ts';
 import type { ConnectorDescriptor } from '../../api/connectors.ts';
 import type { Metrics } from '../../api/functions.ts';
-import { partitionForKey } from '../partitioning.ts';
+import { checkKey, InvalidKeyError, partitionForKey } from '../partitioning.ts';
 import type { Logger } from '../log.ts';
-import type { DeadLetterFile } from '../dead-letter.ts';
+import { FailFastError, type DeadLetterOutput, type DeadLetterRecord } from '../dead-letter.ts';
+import { errorMessage, recordText, userLocation } from '../errors.ts';
 import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from '../connectors/types.ts';
 import type { EdgeInput, EdgeOutput, RuntimeManifest, SinkWriter, StageDefinition, StageEnv, StageInstance } from '../stage.ts';
 import { KeyedStateBackend } from '../state/backend.ts';
@@ -41,11 +50,14 @@ interface InstanceRuntime {
   generators: Map<number, WatermarkGenerator>;
 }
 
-/** Builds the collector of one cut edge for one upstream subtask. */
-function edgeOutput(partitioning: string, targets: EdgeInput[], subtask: number): Pick<EdgeOutput, 'collect'> {
+/** Builds the collector of one cut edge for one upstream subtask; a hash edge checks every key, whatever the parallelism. */
+function edgeOutput(partitioning: string, keyNode: number | null, targets: EdgeInput[], subtask: number): Pick<EdgeOutput, 'collect'> {
   const n = targets.length;
+  if (partitioning === 'hash') {
+    if (n === 1) { const only = targets[0]; return { collect: (key, value, ts) => { checkKey(key, keyNode); only(key, value, ts); } }; }
+    return { collect: (key, value, ts) => { checkKey(key, keyNode); targets[partitionForKey(key, n)](key, value, ts); } };
+  }
   if (n === 1) { const only = targets[0]; return { collect: only }; }
-  if (partitioning === 'hash') return { collect: (key, value, ts) => targets[partitionForKey(key, n)](key, value, ts) };
   if (partitioning === 'forward') { const target = targets[subtask]; return { collect: target }; }
   let next = subtask % n;
   return { collect: (key, value, ts) => { const target = targets[next]; next = next + 1 === n ? 0 : next + 1; target(key, value, ts); } };
@@ -63,18 +75,126 @@ export class LocalJob {
   private readonly edges: Map<string, RuntimeManifest['edges'][number]>;
   private readonly time: ProcessingTimeService;
   private readonly stageIds: Set<number>;
+  /** Processing time whose callbacks run as calls into the job (see `call`). */
+  private readonly guardedTime: ProcessingTimeService;
+  /** Calls into generated code in progress; process contexts refuse ctx.emit when there is none. */
+  readonly calls = { depth: 0 };
+  private failed = false;
+  private ended = false;
+  private failure: unknown;
+  private rejectRun: (error: unknown) => void = () => undefined;
+  private readonly failedRun = new Promise<never>((_resolve, reject) => { this.rejectRun = reject; });
+  private loggedUserError = false;
+  /** Records delivered per input edge from outside the job (the position a dead letter names). */
+  private readonly edgePositions = new Map<string, number>();
 
   constructor(
     private readonly graph: Graph,
     private readonly stages: StageDefinition[],
     private readonly manifest: RuntimeManifest,
     private readonly log: Logger,
-    private readonly deadLetters: DeadLetterFile,
+    private readonly deadLetters: DeadLetterOutput,
     private readonly options: LocalJobOptions = {},
   ) {
     this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
     this.time = options.time ?? systemTime();
+    const time = this.time;
+    this.guardedTime = { now: () => time.now(), schedule: (at, callback) => time.schedule(at, () => this.call(callback)) };
     this.stageIds = new Set(stages.map((s) => s.id));
+    this.failedRun.catch(() => undefined);
+  }
+
+  /** Whether the job has failed (records still arriving are dropped). */
+  get hasFailed(): boolean { return this.failed; }
+
+  /** Why the job failed (undefined while it has not). */
+  get failureCause(): unknown { return this.failure; }
+
+  /**
+   * Fails the job: sources stop, records still arriving are dropped, and run()
+   * rejects with `error`. After run() has ended (a user timer firing late)
+   * the error is logged and the process exit code set to 1.
+   */
+  fail(error: unknown): void {
+    if (this.ended && !this.failed) {
+      this.log.error({ err: error }, 'failed after the job had ended');
+      process.exitCode = 1;
+    }
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = error;
+    this.abort.abort();
+    this.rejectRun(error);
+  }
+
+  /**
+   * Runs a call into generated code that is not one record — a timer, a
+   * watermark, the end of input — so ctx.emit is valid inside it; an
+   * exception fails the job.
+   */
+  call(callback: () => void): void {
+    if (this.failed) return;
+    this.calls.depth++;
+    try {
+      callback();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.calls.depth--;
+    }
+  }
+
+  /**
+   * Hands one record to generated code (`enter` is a source's emit or an
+   * edge input). An exception thrown by the user's code on it sends the record
+   * to the dead-letter output and the job goes on.
+   */
+  private deliver(nodeId: number, origin: string, position: number, enter: (value: unknown, ts: number | undefined) => void, value: unknown, ts: number | undefined): void {
+    if (this.failed) return;
+    this.calls.depth++;
+    try {
+      enter(value, ts);
+    } catch (error) {
+      this.recordFailed(error, nodeId, origin, position, value);
+    } finally {
+      this.calls.depth--;
+    }
+  }
+
+  /**
+   * A record's processing threw. An invalid key, or an exception with a frame
+   * in the user's code, sends the record to the dead-letter output (counted;
+   * --fail-fast stops the job). Anything else is the runtime's or a
+   * connector's failure (a sink that cannot write) and fails the job.
+   */
+  private recordFailed(error: unknown, nodeId: number, origin: string, position: number, value: unknown): void {
+    if (error instanceof FailFastError) { this.fail(error); return; }
+    const invalidKey = error instanceof InvalidKeyError;
+    const location = invalidKey ? this.siteOf(error.keyNode) : userLocation(error, this.manifest.source);
+    if (!invalidKey && location === undefined && error instanceof Error) { this.fail(error); return; }
+    const node = invalidKey ? error.keyNode ?? nodeId : nodeId;
+    const record: DeadLetterRecord = { origin, position, reason: errorMessage(error), ...(location ? { location } : {}), raw: recordText(value) };
+    this.count(node, invalidKey ? 'invalidKeys' : 'failedRecords');
+    try {
+      this.deadLetters.write(node, record);
+    } catch (writeError) {
+      this.fail(writeError);
+      return;
+    }
+    if (!this.loggedUserError && !invalidKey) {
+      this.loggedUserError = true;
+      this.log.warn({ err: error, location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
+    }
+  }
+
+  /** `file:line:col` of a node's DSL call, from the manifest. */
+  private siteOf(nodeId: number | null): string | undefined {
+    return nodeId === null ? undefined : this.manifest.sites?.[nodeId] ?? undefined;
+  }
+
+  /** What a dead letter names as the origin of a record that entered at a node (`source file.jsonl(in/x.jsonl)`). */
+  private originOf(nodeId: number): string {
+    return this.manifest.labels?.[nodeId] ?? `node ${nodeId}`;
   }
 
   /** Waits until every sink has written what it was given. */
@@ -93,23 +213,57 @@ export class LocalJob {
   pushToEdge(edgeId: string, value: unknown, ts: number | undefined): void {
     const edge = this.edges.get(edgeId);
     if (!edge || !this.instances[edge.to]) throw new Error(`no input edge ${edgeId} into the stages of this job`);
-    const targets = this.instances[edge.to];
-    const key = edge.keyNode === null ? undefined : (this.graph.nodes[edge.keyNode].fn as (v: unknown) => unknown)(value);
-    const index = edge.partitioning === 'hash' ? partitionForKey(key, targets.length) : 0;
-    targets[index].inputs[edgeId](key, value, ts);
+    const position = (this.edgePositions.get(edgeId) ?? 0) + 1;
+    this.edgePositions.set(edgeId, position);
+    this.deliver(edge.to, `edge ${edgeId}`, position, (v, t) => {
+      const targets = this.instances[edge.to];
+      const key = edge.keyNode === null ? undefined : (this.graph.nodes[edge.keyNode].fn as (v: unknown) => unknown)(v);
+      if (edge.partitioning === 'hash') checkKey(key, edge.keyNode);
+      const index = edge.partitioning === 'hash' ? partitionForKey(key, targets.length) : 0;
+      targets[index].inputs[edgeId](key, v, t);
+    }, value, ts);
   }
 
   /** Sends a watermark (or an idle/active status) on an input edge whose upstream stage is not in this job. */
   watermarkOnEdge(edgeId: string, message: number | 'idle' | 'active'): void {
     const edge = this.edges.get(edgeId)!;
-    for (const runtime of this.runtimes[edge.to] ?? []) runtime.coordinator.onEdge(edgeId, 0, message);
+    this.call(() => { for (const runtime of this.runtimes[edge.to] ?? []) runtime.coordinator.onEdge(edgeId, 0, message); });
   }
 
   /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
   stop(): void { this.abort.abort(); }
 
-  /** Creates every instance and runs to the end of every bounded input (or until stop()). */
+  /**
+   * Creates every instance and runs to the end of every bounded input (or
+   * until stop()), then closes the sinks. When --fail-fast stops the job, the
+   * sinks close too: what was produced before the record that stopped it is
+   * kept. When the job fails otherwise, the sources stop.
+   */
   async run(): Promise<void> {
+    try {
+      await this.runToEnd();
+    } finally {
+      this.ended = true;
+    }
+  }
+
+  private async runToEnd(): Promise<void> {
+    try {
+      const inputs = this.runInputs();
+      inputs.catch(() => undefined); // observed by the race; may reject after a failure already ended it
+      await Promise.race([inputs, this.failedRun]);
+      if (this.failed) throw this.failure;
+    } catch (error) {
+      this.fail(error);
+      if (error instanceof FailFastError) {
+        for (const sink of this.sinks.values()) await sink.close().catch((closeError: unknown) => this.log.warn({ err: closeError }, 'a sink could not write its output'));
+      }
+      throw error;
+    }
+    for (const sink of this.sinks.values()) await sink.close();
+  }
+
+  private async runInputs(): Promise<void> {
     for (const stage of this.stages) {
       this.runtimes[stage.id] = Array.from({ length: stage.parallelism }, (_, subtask) => this.instanceRuntime(stage, subtask));
     }
@@ -128,17 +282,18 @@ export class LocalJob {
     const external = this.stages.flatMap((stage) => this.pending[stage.id].map((count, subtask) => ({ stage: stage.id, subtask, count }))).filter((i) => i.count === 0);
     for (const { stage, subtask } of external) this.pending[stage][subtask] = 1;
     const externalEnded = new Promise<void>((resolve) => { this.endExternalInputs = resolve; })
-      .then(() => { for (const { stage, subtask } of external) this.inputEnded(stage, subtask); });
+      .then(() => this.call(() => { for (const { stage, subtask } of external) this.inputEnded(stage, subtask); }));
     if (external.length === 0) this.endExternalInputs();
     await Promise.all([externalEnded, ...this.sources.map(async (binding) => {
       await binding.connector.run(binding.emit);
       if (this.abort.signal.aborted) return;
       const origin = `source:${binding.nodeId}`;
       const runtime = this.runtimes[binding.stage][binding.subtask];
-      if (this.manifest.stages[binding.stage].watermarks.origins.includes(origin)) runtime.coordinator.advance(origin, Infinity);
-      this.inputEnded(binding.stage, binding.subtask);
+      this.call(() => {
+        if (this.manifest.stages[binding.stage].watermarks.origins.includes(origin)) runtime.coordinator.advance(origin, Infinity);
+        this.inputEnded(binding.stage, binding.subtask);
+      });
     })]);
-    for (const sink of this.sinks.values()) await sink.close();
   }
 
   /** Upstream instances feeding one instance over an edge (0 when the upstream stage is not in this job). */
@@ -199,7 +354,14 @@ export class LocalJob {
       return value;
     };
     const env: StageEnv = {
-      graph, subtask, parallelism: stage.parallelism, mode: manifest.mode, time: this.time,
+      graph, subtask, parallelism: stage.parallelism, mode: manifest.mode, time: this.guardedTime,
+      calls: this.calls,
+      fail: (error) => this.fail(error),
+      operatorName: (nodeId) => {
+        const site = this.siteOf(nodeId);
+        const label = manifest.labels?.[nodeId] ?? graph.nodes[nodeId].kind;
+        return site ? `${label} (${site})` : label;
+      },
       fn: <F>(nodeId: number) => graph.nodes[nodeId].fn as F,
       node: (nodeId) => graph.nodes[nodeId],
       source: (nodeId, create, emit) => {
@@ -210,7 +372,9 @@ export class LocalJob {
           flush: () => this.flush(),
         };
         const connector = this.options.createSource?.(nodeId, ctx) ?? create(ctx);
-        this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit });
+        const origin = this.originOf(nodeId);
+        let position = 0;
+        this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit: (value, ts) => this.deliver(nodeId, origin, ++position, emit, value, ts) });
       },
       sink: (nodeId, create): SinkWriter => {
         let connector = this.sinks.get(nodeId);
@@ -226,16 +390,19 @@ export class LocalJob {
         const edge = this.edges.get(edgeId);
         if (!edge) throw new Error(`internal: unknown edge ${edgeId}`);
         const downstream = this.instances[edge.to];
-        if (!downstream && this.options.remote) return { collect: this.options.remote.output(edgeId) };
+        if (!downstream && this.options.remote) {
+          const remote = this.options.remote.output(edgeId);
+          return { collect: edge.partitioning === 'hash' ? (key, value, ts) => { checkKey(key, edge.keyNode); remote(key, value, ts); } : remote };
+        }
         if (!downstream) throw new Error(`stage ${stage.id} writes to stage ${edge.to} over ${edge.topic ?? edgeId}, which this process does not run; run local.mjs, or run every stage with Kafka`);
-        return edgeOutput(edge.partitioning, downstream.map((instance) => instance.inputs[edgeId]), subtask);
+        return edgeOutput(edge.partitioning, edge.keyNode, downstream.map((instance) => instance.inputs[edgeId]), subtask);
       },
       backend: (nodeId) => perNode(runtime.backends, nodeId, () => new KeyedStateBackend()),
       keyedState: <S>(nodeId: number) => env.backend(nodeId).table<S>('rolling'),
       timers: (nodeId) => perNode(runtime.timers, nodeId, () => new InternalTimerService()),
       watermarkGenerator: (nodeId) => perNode(runtime.generators, nodeId, () => {
         const props = graph.nodes[nodeId].props as { maxOutOfOrderness: number; idleTimeout?: number };
-        return new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, props.maxOutOfOrderness, props.idleTimeout, this.time, manifest.mode === 'batch');
+        return new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, props.maxOutOfOrderness, props.idleTimeout, this.guardedTime, manifest.mode === 'batch');
       }),
       onWatermark: (nodeId, fn) => runtime.coordinator.register(nodeId, fn),
       sideOutput: (tag, route, value, ts) => {

@@ -6,6 +6,7 @@
 import type { CoProcessFunction, KeyedProcessFunction } from '../../api/functions.ts';
 import type { WindowAssigner } from '../../api/windows.ts';
 import type { StageEnv } from '../stage.ts';
+import { outsideCallError } from './process.ts';
 import { CoProcessOperator, KeyedProcessOperator, type KeyedOperatorContext } from './keyed-process.ts';
 import { WindowOperator } from './window.ts';
 import { windowAccumulator } from './window-functions.ts';
@@ -15,10 +16,19 @@ export type Emit = (value: any, ts: number | undefined) => void;
 /** Generated continuations of the side outputs read downstream, by tag name. */
 export type SideOutputs = Record<string, Emit>;
 
+/** What a (co)process operator's ctx.emit / ctx.output reach; outside a call from the runtime they fail the job (see processContext). */
 function keyedContext(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): KeyedOperatorContext {
+  const calls = env.calls;
   return {
     backend: env.backend(nodeId), timers: env.timers(nodeId), time: env.time, metrics: env.metrics(nodeId),
-    emit, output: (tag, value, ts) => env.sideOutput(tag, sideOutputs[tag], value, ts),
+    emit: (value, ts) => {
+      if (calls.depth === 0) { env.fail(outsideCallError(env, nodeId, 'emit')); return; }
+      emit(value, ts);
+    },
+    output: (tag, value, ts) => {
+      if (calls.depth === 0) { env.fail(outsideCallError(env, nodeId, 'output')); return; }
+      env.sideOutput(tag, sideOutputs[tag], value, ts);
+    },
   };
 }
 
