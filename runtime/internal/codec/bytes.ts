@@ -13,10 +13,6 @@ import os from 'node:os';
 
 if (os.endianness() !== 'LE') throw new Error('pipec edge codec: big-endian platforms are not supported');
 
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-const I64 = new BigInt64Array(1);
-const I64_BYTES = new Uint8Array(I64.buffer);
 const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
 
@@ -39,11 +35,16 @@ const SLAB_SIZE = 1 << 16;
  */
 export class ByteWriter {
   buf: FastBuffer;
+  /** The same slab as a DataView (TurboFan inlines its float and bigint accessors). */
+  private view: DataView;
   /** Where the current record starts. */
   start = 0;
   pos = 0;
 
-  constructor() { this.buf = Buffer.allocUnsafeSlow(SLAB_SIZE) as FastBuffer; }
+  constructor() {
+    this.buf = Buffer.allocUnsafeSlow(SLAB_SIZE) as FastBuffer;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
 
   /** Starts a record (dropping a partly written one). */
   begin(): void { this.pos = this.start; }
@@ -59,6 +60,7 @@ export class ByteWriter {
     const next = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, (used + n) * 2)) as FastBuffer;
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
     this.start = 0;
     this.pos = used;
   }
@@ -89,11 +91,8 @@ export class ByteWriter {
   /** A float64, little-endian: every number exactly (NaN, -0, ±Infinity included). */
   f64(v: number): void {
     this.ensure(8);
-    F64[0] = v;
-    const buf = this.buf, pos = this.pos;
-    buf[pos] = F64_BYTES[0]; buf[pos + 1] = F64_BYTES[1]; buf[pos + 2] = F64_BYTES[2]; buf[pos + 3] = F64_BYTES[3];
-    buf[pos + 4] = F64_BYTES[4]; buf[pos + 5] = F64_BYTES[5]; buf[pos + 6] = F64_BYTES[6]; buf[pos + 7] = F64_BYTES[7];
-    this.pos = pos + 8;
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
   }
 
   /** A string (see the file header). */
@@ -174,12 +173,9 @@ export class ByteWriter {
   bigint(v: bigint): void {
     if (v >= MIN_I64 && v <= MAX_I64) {
       this.ensure(9);
-      I64[0] = v;
-      const buf = this.buf;
-      let pos = this.pos;
-      buf[pos++] = 0;
-      for (let i = 0; i < 8; i++) buf[pos++] = I64_BYTES[i];
-      this.pos = pos;
+      this.buf[this.pos] = 0;
+      this.view.setBigInt64(this.pos + 1, v, true);
+      this.pos += 9;
     } else {
       this.u8(1);
       this.str(v.toString());
@@ -222,12 +218,17 @@ export class ByteReader {
   buf: FastBuffer = Buffer.alloc(0) as FastBuffer;
   pos = 0;
   end = 0;
+  /** A DataView over the whole ArrayBuffer under `buf` (records of one Kafka fetch, or one writer slab, share it), and where `buf` starts in it. */
+  private view = new DataView(new ArrayBuffer(0));
+  private base = 0;
 
   /** Starts reading `bytes`. */
   reset(bytes: Uint8Array): void {
     this.buf = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as FastBuffer;
     this.pos = 0;
     this.end = this.buf.length;
+    if (this.view.buffer !== bytes.buffer) this.view = new DataView(bytes.buffer);
+    this.base = bytes.byteOffset;
   }
 
   /** Throws unless the input was consumed exactly (a truncated or corrupt record). */
@@ -257,11 +258,10 @@ export class ByteReader {
 
   /** A float64. */
   f64(): number {
-    const buf = this.buf, pos = this.pos;
-    F64_BYTES[0] = buf[pos]; F64_BYTES[1] = buf[pos + 1]; F64_BYTES[2] = buf[pos + 2]; F64_BYTES[3] = buf[pos + 3];
-    F64_BYTES[4] = buf[pos + 4]; F64_BYTES[5] = buf[pos + 5]; F64_BYTES[6] = buf[pos + 6]; F64_BYTES[7] = buf[pos + 7];
+    const pos = this.pos;
+    if (pos + 8 > this.end) throw new Error('edge record: truncated');
     this.pos = pos + 8;
-    return F64[0];
+    return this.view.getFloat64(this.base + pos, true);
   }
 
   /** A string. */
@@ -283,9 +283,10 @@ export class ByteReader {
   /** A bigint. */
   bigint(): bigint {
     if (this.u8() === 1) return BigInt(this.str());
-    const buf = this.buf;
-    for (let i = 0; i < 8; i++) I64_BYTES[i] = buf[this.pos++];
-    return I64[0];
+    const pos = this.pos;
+    if (pos + 8 > this.end) throw new Error('edge record: truncated');
+    this.pos = pos + 8;
+    return this.view.getBigInt64(this.base + pos, true);
   }
 
   /** Raw bytes written by `ByteWriter.bytes`, copied into a fresh ArrayBuffer (so typed arrays are aligned and own their memory). */
