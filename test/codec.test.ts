@@ -246,7 +246,7 @@ type Shape = { type: 'circle'; r: number } | { type: 'rect'; w: number; h: numbe
 interface Event {
   id: string; at: Date; tags: ReadonlyMap<string, number>; seen: Set<bigint>; big: bigint; n: number; note?: string;
   kind: 'a' | 'b'; flag: boolean; pair: [string, number]; bytes: Float64Array; dict: Record<string, number[]>;
-  nul: string | null; shape: Shape; tree: Tree; free: unknown; id2: string & { __brand: 'Id' }; one: 1n;
+  nul: string | null; shape: Shape; tree: Tree; free: unknown; id2: string & { __brand: 'Id' }; one: 1n; anything: {};
 }
 export default pipeline('types', (p) => {
   const events = p.source(collection<Event>([]));
@@ -258,7 +258,7 @@ export default pipeline('types', (p) => {
   assert.deepEqual(diagnostics, []);
   assert.equal(schemaText(keyBys[0]!), '{ id: string; at: date; tags: Map<string, number>; seen: Set<bigint>; big: bigint; n: number; note?: undefined | string; '
     + 'kind: "a" | "b"; flag: boolean; pair: [string, number]; bytes: Float64Array; dict: { [key: string]: number[] }; nul: null | string; '
-    + 'shape: { type: "circle"; r: number } | { type: "rect"; w: number; h: number }; tree: Tree = { label: string; children: Tree[] }; free: any; id2: string; one: 1n }');
+    + 'shape: { type: "circle"; r: number } | { type: "rect"; w: number; h: number }; tree: Tree = { label: string; children: Tree[] }; free: any; id2: string; one: 1n; anything: any }');
   const nodes = checked.plan!.nodes;
   const schemaOf = (kind: string) => schemaText(checked.analysis!.edgeSchemas![nodes.find((n) => n.kind === kind)!.id]);
   assert.equal(schemaOf('rebalance'), '{ user: string; total: bigint }');
@@ -269,7 +269,7 @@ export default pipeline('types', (p) => {
   // The extracted schema round-trips a real record of the type.
   assertRoundTrip(keyBys[0]!, {
     id: 'e1', at: new Date(1), tags: new Map([['x', 1]]), seen: new Set([1n]), big: 2n ** 70n, n: NaN, kind: 'a', flag: true, pair: ['p', -0],
-    bytes: new Float64Array([1]), dict: { a: [1, 2] }, nul: null, shape: { type: 'circle', r: 2 }, tree: { label: 'r', children: [] }, free: new Map(), id2: 'x', one: 1n,
+    bytes: new Float64Array([1]), dict: { a: [1, 2] }, nul: null, shape: { type: 'circle', r: 2 }, tree: { label: 'r', children: [] }, free: new Map(), id2: 'x', one: 1n, anything: new Date(2),
   });
 });
 

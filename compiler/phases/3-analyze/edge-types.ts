@@ -142,7 +142,8 @@ class SchemaBuilder {
       const value = this.describe(index.type, `${path}[key]`, depth + 1);
       return fields.length === 0 ? { kind: 'dictionary', value } : ANY_SCHEMA;
     }
-    return { kind: 'object', fields };
+    // `{}` and empty interfaces admit any non-nullish value, not only empty objects.
+    return fields.length === 0 ? ANY_SCHEMA : { kind: 'object', fields };
   }
 
   private uniqueName(base: string): string {
