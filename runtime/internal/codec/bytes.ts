@@ -219,7 +219,7 @@ export class ByteReader {
   pos = 0;
   end = 0;
   /** A DataView over the whole ArrayBuffer under `buf` (records of one Kafka fetch, or one writer slab, share it), and where `buf` starts in it. */
-  private view = new DataView(new ArrayBuffer(0));
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private base = 0;
 
   /** Starts reading `bytes`. */
