@@ -64,6 +64,18 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Add merge(a, b) that combines two accumulators, or use one of the agg.* functions.',
     explanation: 'Session windows merge when an element bridges two of them, so their accumulators must merge too.',
   },
+  sinkOverwritesInput: {
+    code: 'PC1101', name: 'sink_overwrites_input',
+    message: "This sink writes '{path}', which the {source} source at line {line} reads.",
+    hint: 'Write the output to a file that no source path or glob of this job matches (another name or folder).',
+    explanation: "A file sink replaces its file with the job's output, so a sink that writes one of the job's own input files would destroy that input, and the next run would read the last run's output instead.\n\n    p.source(file.lines('data.txt')).map((l) => l.trim()).sink(file.lines('data.txt'));   // PC1101",
+  },
+  duplicateFileSink: {
+    code: 'PC1102', name: 'duplicate_file_sink',
+    message: "This sink writes '{path}', which the sink at line {line} also writes.",
+    hint: 'Give each sink its own file, or union the streams first and use one sink: a.union(b).sink(...).',
+    explanation: 'Two sinks writing the same file would overwrite or interleave each other, and which output survives would depend on timing.\n\n    a.sink(file.jsonl(\'out.jsonl\'));\n    b.sink(file.jsonl(\'out.jsonl\'));   // PC1102',
+  },
   recordCannotCross: {
     code: 'PC1120', name: 'record_cannot_cross',
     message: 'The records {operator} sends to {consumer} in another stage cannot cross a process boundary: {field} is {what}.',

@@ -68,6 +68,8 @@ export interface Analysis {
   plan: LogicalPlan;
   functions: Record<number, FunctionPlan>;
   diagnostics: Diagnostic[];
+  /** Per `file.csv` source node id: each column's declared type ('string', 'number?', ...; see 3-analyze/csv-columns.ts). */
+  columnTypes?: Record<number, Record<string, string>>;
   /** Per node whose records cross to another stage: their type, from which the runtime builds the edge codec (see 3-analyze/edge-types.ts). */
   edgeSchemas?: Record<number, RecordSchema>;
 }

@@ -28,6 +28,8 @@ export interface Manifest {
   }>;
   /** `schema`: the type of the edge's records (Analysis.edgeSchemas of the sending node), for the edge codec. */
   edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null; schema: RecordSchema }>;
+  /** Per `file.csv` source node id: the declared type of each column (Analysis.columnTypes). */
+  columnTypes?: Record<number, Record<string, string>>;
   /** sha256 over the plan and the generated code: identical builds have identical hashes. */
   contentHash: string;
 }

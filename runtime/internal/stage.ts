@@ -103,5 +103,7 @@ export interface RuntimeManifest {
   labels?: string[];
   /** Each node's DSL call as `file:line:col` in id order (null when unknown), for messages and dead letters. */
   sites?: Array<string | null>;
+  /** Per `file.csv` source node id: the declared type of each column (see SourceContext.columnTypes). */
+  columnTypes?: Record<number, Record<string, string>>;
   contentHash: string;
 }

@@ -11,7 +11,9 @@ import { calleeName, locationAt, locationOfNode } from '../../diagnostics/locati
 import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
-import type { AnalyzeContext } from './context.ts';
+import type { AnalyzeContext, VisitedNode } from './context.ts';
+import { csvColumnTypes } from './csv-columns.ts';
+import { checkFileSinks } from './files.ts';
 import { edgeSchemas } from './edge-types.ts';
 import { visitors } from './visitors/index.ts';
 
@@ -71,14 +73,20 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
   const consumers = new Map<number, number>();
   for (const node of plan.nodes) for (const input of node.inputs) consumers.set(input, (consumers.get(input) ?? 0) + 1);
 
+  const visited: VisitedNode[] = [];
+  const columnTypes: NonNullable<Analysis['columnTypes']> = {};
   for (const node of plan.nodes) {
     const call = callAt(node.site);
+    visited.push({ node, call });
     visitors[node.kind]?.({ node, call }, ctx);
+    const columns = csvColumnTypes({ node, call }, ctx);
+    if (columns) columnTypes[node.id] = columns;
     if (node.kind !== 'sink' && !consumers.has(node.id)) {
       const location = call ? locationOfNode(loaded.host, calleeName(call)) : node.site ? locationAt(loaded, node.site) : NO_LOCATION;
       found.push(diagnostics.streamWithoutSink(location, { operator: node.label }));
     }
   }
+  checkFileSinks(visited, ctx);
   const edges = edgeSchemas(ctx, (node) => callAt(node.site));
   found.push(...edges.diagnostics);
   if (plan.checkpoint) {
@@ -88,5 +96,5 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
       hint: 'Remove the checkpoint option for now; bounded jobs rerun from their input, and checkpoint stores come with the distributed runtime.',
     }));
   }
-  return { plan, functions, diagnostics: found, edgeSchemas: edges.schemas };
+  return { plan, functions, diagnostics: found, ...(Object.keys(columnTypes).length > 0 ? { columnTypes } : {}), edgeSchemas: edges.schemas };
 }

@@ -45,6 +45,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
   for (const stage of stages) hash.update(stage.code);
   // Edge codecs follow the record types, which can change while the plan and the code stay the same.
   if (analysis.edgeSchemas) hash.update(JSON.stringify(analysis.edgeSchemas));
+  if (analysis.columnTypes) hash.update(JSON.stringify(analysis.columnTypes));
   const manifest: Manifest = {
     pipeline: plan.pipeline,
     source: plan.file,
@@ -60,6 +61,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       watermarks: s.watermarks,
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
+    ...(analysis.columnTypes ? { columnTypes: analysis.columnTypes } : {}),
     contentHash: hash.digest('hex'),
   };
   // Labels and call sites let the runtime name an operator and a line in errors and dead letters.

@@ -20,6 +20,12 @@ export interface SourceContext {
   readonly pipeline: string;
   readonly nodeId: number;
   readonly options: Readonly<Record<string, any>>;
+  /**
+   * `file.csv`: each column's type from the record type the compiler saw
+   * ('string' | 'number' | 'boolean' | 'bigint', '?' when optional; '*' for
+   * unnamed columns); undefined when the type was not known.
+   */
+  readonly columnTypes?: Readonly<Record<string, string>>;
   readonly subtask: number;
   readonly parallelism: number;
   readonly signal: AbortSignal;
@@ -49,7 +55,10 @@ export interface SinkContext {
 export interface SinkConnector {
   write(value: unknown, subtask: number): void;
   flush(): Promise<void>;
+  /** The job ended normally (input done, or stopped by SIGTERM): publish the output. */
   close(): Promise<void>;
+  /** The job failed: drop the output not yet published (a file sink deletes its temporary file). Called instead of close. */
+  abort?(): Promise<void>;
 }
 
 /**

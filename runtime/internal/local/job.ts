@@ -235,9 +235,10 @@ export class LocalJob {
 
   /**
    * Creates every instance and runs to the end of every bounded input (or
-   * until stop()), then closes the sinks. When --fail-fast stops the job, the
-   * sinks close too: what was produced before the record that stopped it is
-   * kept. When the job fails otherwise, the sources stop.
+   * until stop()), then closes the sinks, which publishes their output. When
+   * --fail-fast stops the job, the sinks close too: what was produced before
+   * the record that stopped it is kept. When the job fails, the sources stop
+   * and the sinks abort instead (a file sink leaves its target untouched).
    */
   async run(): Promise<void> {
     try {
@@ -257,6 +258,10 @@ export class LocalJob {
       this.fail(error);
       if (error instanceof FailFastError) {
         for (const sink of this.sinks.values()) await sink.close().catch((closeError: unknown) => this.log.warn({ err: closeError }, 'a sink could not write its output'));
+        throw error;
+      }
+      for (const sink of this.sinks.values()) {
+        await sink.abort?.().catch((abortError: unknown) => this.log.warn({ err: abortError }, 'a sink could not discard its output'));
       }
       throw error;
     }
@@ -366,7 +371,7 @@ export class LocalJob {
       node: (nodeId) => graph.nodes[nodeId],
       source: (nodeId, create, emit) => {
         const ctx: SourceContext = {
-          pipeline: graph.name, nodeId, options: descriptorOf(nodeId).options, subtask, parallelism: stage.parallelism,
+          pipeline: graph.name, nodeId, options: descriptorOf(nodeId).options, columnTypes: manifest.columnTypes?.[nodeId], subtask, parallelism: stage.parallelism,
           signal: this.abort.signal, log: this.log,
           deadLetter: (record) => this.deadLetters.write(nodeId, record),
           flush: () => this.flush(),
