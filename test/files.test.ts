@@ -107,7 +107,10 @@ async function startTicks(dir: string) {
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   for (let i = 0; i < 200 && temporaryFiles(path.join(dir, 'out')).length === 0; i++) await sleep(50);
-  assert.equal(temporaryFiles(path.join(dir, 'out')).length, 1, stderr);
+  if (temporaryFiles(path.join(dir, 'out')).length !== 1) {
+    child.kill('SIGKILL');
+    assert.fail(`the job did not open one temporary file: ${stderr}`);
+  }
   await sleep(300);
   return { child, exited, stderr: () => stderr };
 }
