@@ -17,7 +17,7 @@ import type { LogicalNode } from '../../ir/logical-plan.ts';
 import type { AnalyzeContext, VisitedNode } from './context.ts';
 
 /** The path option of a file connector node, or null for other connectors. */
-export function filePathOf(node: LogicalNode): string | null {
+function filePathOf(node: LogicalNode): string | null {
   if (!node.connector?.startsWith('file.')) return null;
   const options = (node.props.descriptor as { options?: { path?: unknown } } | undefined)?.options;
   return typeof options?.path === 'string' ? options.path : null;

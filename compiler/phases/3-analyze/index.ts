@@ -1,6 +1,8 @@
 /**
- * Phase 3, analyze: pipec's own checks on the user's code, and for every user
- * function the decision to inline its body or call it by reference.
+ * Phase 3, analyze: pipec's own checks on the user's code (per node, and over
+ * the whole job: file sinks against inputs and each other), for every user
+ * function the decision to inline its body or call it by reference, and the
+ * declared column types of CSV sources.
  *
  * In: LoadedProgram (AST + checker) and LogicalPlan. Out: Analysis.
  */
