@@ -226,6 +226,16 @@ abstract class FileSink implements SinkConnector {
     fs.renameSync(this.temporary, this.target);
     syncFolder(path.dirname(path.resolve(this.target)));
   }
+  /** The job stopped under --fail-fast: the output so far goes to `<file>.partial`; the target keeps what it had. */
+  async keepPartial(): Promise<string> {
+    await this.flush();
+    fs.closeSync(this.open());
+    this.fd = null;
+    const partial = `${this.target}.partial`;
+    fs.renameSync(this.temporary, partial);
+    syncFolder(path.dirname(path.resolve(this.target)));
+    return partial;
+  }
   /** The job failed: the target keeps what it had, and the partial output is deleted. */
   async abort(): Promise<void> {
     if (this.fd === null) return;

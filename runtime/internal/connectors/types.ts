@@ -59,6 +59,13 @@ export interface SinkConnector {
   close(): Promise<void>;
   /** The job failed: drop the output not yet published (a file sink deletes its temporary file). Called instead of close. */
   abort?(): Promise<void>;
+  /**
+   * The job stopped at a bad record under --fail-fast: write out everything
+   * produced so far without publishing it as the job's result, and say where
+   * it is (a file sink leaves `<file>.partial`). Called instead of close; a
+   * sink without it is closed.
+   */
+  keepPartial?(): Promise<string>;
 }
 
 /**

@@ -236,9 +236,11 @@ export class LocalJob {
   /**
    * Creates every instance and runs to the end of every bounded input (or
    * until stop()), then closes the sinks, which publishes their output. When
-   * --fail-fast stops the job, the sinks close too: what was produced before
-   * the record that stopped it is kept. When the job fails, the sources stop
-   * and the sinks abort instead (a file sink leaves its target untouched).
+   * --fail-fast stops the job, what was produced before the record that
+   * stopped it is written out but not published as the result (a file sink
+   * leaves it in `<file>.partial`, other sinks flush and close). When the job
+   * fails, the sources stop and the sinks abort instead (a file sink leaves
+   * its target untouched).
    */
   async run(): Promise<void> {
     try {
@@ -257,7 +259,14 @@ export class LocalJob {
     } catch (error) {
       this.fail(error);
       if (error instanceof FailFastError) {
-        for (const sink of this.sinks.values()) await sink.close().catch((closeError: unknown) => this.log.warn({ err: closeError }, 'a sink could not write its output'));
+        for (const sink of this.sinks.values()) {
+          try {
+            if (sink.keepPartial) this.log.warn({ file: await sink.keepPartial() }, 'the output produced before the bad record is kept beside the file sink\'s file');
+            else await sink.close();
+          } catch (closeError) {
+            this.log.warn({ err: closeError }, 'a sink could not write its output');
+          }
+        }
         throw error;
       }
       for (const sink of this.sinks.values()) {
