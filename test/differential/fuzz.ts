@@ -65,9 +65,9 @@ console.log(`\n${argv.runs} seeds from ${argv.seed}: ${failures} failure(s) in $
 for (const [key, { seeds }] of classes) console.log(`  ${key}: seeds ${seeds.join(', ')}`);
 process.exit(failures ? 1 : 0);
 
-/** A failure class: where and how it failed, and the shapes left in the minimal program. */
+/** A failure class: how it failed (the error's first line), or for wrong output the shapes left in the minimal program. */
 function failureClass(program: Program, failure: Failure): string {
+  if (failure.kind !== 'mismatch') return `${failure.kind}: ${failure.message.split('\n')[0].replace(/\d+/g, 'N').replace(/\/\S+/g, '…').slice(0, 100)}`;
   const shapes = [...new Set(program.nodes.flatMap((n) => ('fn' in n ? [n.fn.shape] : n.op === 'rolling' ? [`${n.agg}(${n.field ?? ''})`, ...(n.reduce ? [n.reduce.shape] : [])] : n.op === 'union' ? ['union'] : [])))].sort();
-  const head = failure.kind === 'mismatch' ? '' : ` ${failure.message.split('\n')[0].replace(/\d+/g, 'N').replace(/\/\S+/g, '…').slice(0, 80)}`;
-  return `${failure.target}/${failure.kind}${head} [${shapes.join(' ')}]${program.mode === 'streaming' ? ' streaming' : ''}`;
+  return `mismatch [${shapes.join(' ')}]${program.mode === 'streaming' ? ' streaming' : ''}`;
 }

@@ -135,7 +135,7 @@ export function generateProgram(seed: number, options: { streamingOnly?: boolean
 
 function addRolling(rng: Random, topLevel: Set<string>, program: Program, input: ProgramNode, add: (node: NewNode) => ProgramNode): boolean {
   const agg = rng.pick(AGGS[input.type]);
-  const field = agg === 'reduce' ? undefined : rng.pick(FIELDS[input.type]);
+  let field = agg === 'reduce' ? undefined : rng.pick(FIELDS[input.type]);
   if (isOrdered(program, input.id)) {
     const keyShape = pickShape(rng, 'key', input.type)!;
     const reduceShape = agg === 'reduce' ? pickShape(rng, 'reduce', input.type) : undefined;
@@ -145,6 +145,8 @@ function addRolling(rng: Random, topLevel: Set<string>, program: Program, input:
   // Order is not defined here: only a batch aggregate of (key, value) records has one answer.
   if (program.mode === 'streaming') return false;
   let from = input;
+  // The normalizer keeps only k and n: aggregating any other field would take n from whichever record came first.
+  if (field !== undefined && input.type === 'rec') field = 'n';
   if (input.type === 'rec') {
     from = add({ op: 'map', input: input.id, type: 'rec', normalizer: true, fn: { shape: 'map:normalize', text: "(r): Rec => ({ id: 0, k: r.k, n: r.n, tags: [], s: '' })", prelude: [] } });
   }
@@ -170,7 +172,7 @@ export function isWellDefined(program: Program): boolean {
     if (node.op !== 'rolling' || isOrdered(program, node.input)) return true;
     if (program.mode === 'streaming') return false;
     const from = program.nodes[node.input];
-    const normalized = node.type !== 'rec' || (from.op === 'map' && !!from.normalizer);
+    const normalized = node.type !== 'rec' || (from.op === 'map' && !!from.normalizer && (node.field === undefined || node.field === 'n'));
     return normalized && !!node.key.canonical && (node.agg !== 'reduce' || !!node.reduce?.canonical);
   });
 }
@@ -304,6 +306,9 @@ export function* shrinkCandidates(program: Program): Generator<Program> {
     const input = inputsOf(node)[0];
     if (nodes[input].type === node.type) { const p = without(program, new Set([node.id]), new Map([[node.id, input]])); if (p) yield p; }
     const p = without(program, new Set([node.id])); if (p) yield p;
+    // Or cut it with its downstream and sink its input instead (keeps what fed it observable).
+    const withSink: Program = { ...program, nodes: [...nodes, { id: nodes.length, op: 'sink', input, type: nodes[input].type }] };
+    const q = without(withSink, new Set([node.id])); if (q) yield q;
   }
   // Drop a second source with everything it feeds alone.
   for (const node of nodes) if (node.op === 'source' && nodes.filter((n) => n.op === 'source').length > 1) { const p = without(program, new Set([node.id])); if (p) yield p; }

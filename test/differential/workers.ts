@@ -29,7 +29,7 @@ export async function runWorkers(outDir: string, env: Record<string, string>, ru
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ topic, message }) => { sinks[topics.indexOf(topic)].push(message.value?.toString() ?? ''); } });
     // Downstream stages first, so they are in their groups before the source stage produces.
-    for (let i = stages.length - 1; i >= 0; i--) workers.push(startWorker(path.join(outDir, stages[i]), ['--session-timeout', '6000'], env, logs[i]));
+    for (let i = stages.length - 1; i >= 0; i--) workers.push(startWorker(path.join(outDir, stages[i]), [], env, logs[i]));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && sinks.some((s, i) => s.length < expectedCounts[i])) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 2_000));
