@@ -23,7 +23,7 @@ const expected: Record<string, unknown[]> = {
   names: ['1/2/3', '2/3/4', '3/4/5'],
   'value-local': [1, 3],
   reassign: [101, 102, 103],
-  'mutating-filter': ['ann', 'bob', 'cid'],
+  'mutating-filter': ['ANN', 'BOB', 'CID'],
   'mutating-map': [2, 3, 1],
   sibling: ['ann:a', 'bob:b+c', 'cid:'],
   template: [template(1), template(2), template(3)],

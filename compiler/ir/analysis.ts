@@ -61,6 +61,13 @@ export interface FunctionPlan {
    * stored state sees the change (Flink hands each operator its own record).
    */
   mutates: boolean[];
+  /**
+   * The function hands out its results while the caller consumes them (a
+   * generator, or an iterable analysis cannot see into): it may change a result
+   * after handing it out, so each one is copied as it is emitted, as Flink's
+   * collector copies at collect time.
+   */
+  lazy: boolean;
 }
 
 /** The result of the analyze phase. */

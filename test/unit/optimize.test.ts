@@ -67,3 +67,10 @@ test('side outputs stay chained to the operator that produces them', () => {
   const physical = optimize(planOf([['source', []], ['process', [0]], ['sideOutput', [1], { props: { tag: 'bad' } }], ['sink', [2]], ['sink', [1]]], 1));
   assert.equal(physical.stages.length, 1);
 });
+
+test('a union of a stream with its own keyed aggregate gets its own stage instead of a circle of stages', () => {
+  // source -> keyBy -> sum -> map -> keyBy -> sum, unioned with the source (found by the differential test).
+  const physical = optimize(planOf([['source', []], ['keyBy', [0]], ['rollingAggregate', [1]], ['map', [2]], ['keyBy', [3]], ['rollingAggregate', [4]], ['union', [5, 0]], ['sink', [6]]]));
+  assert.deepEqual(physical.stages.map((s) => s.nodes), [[0, 1], [2, 3, 4], [5, 6, 7]]);
+  assert.deepEqual(physical.edges.map((e) => [e.fromNode, e.toNode, e.partitioning, e.fromStage, e.toStage]), [[1, 2, 'hash', 0, 1], [4, 5, 'hash', 1, 2], [0, 6, 'forward', 0, 2]]);
+});

@@ -359,6 +359,12 @@ function prepareInline(ctx: AnalyzeContext, fn: ts.ArrowFunction | ts.FunctionEx
   };
 }
 
+/** Whether a function (not in the user's code) is declared to return an array, which it builds before returning. */
+function returnsArray(ctx: AnalyzeContext, argument: ts.Expression): boolean {
+  const type = returnTypeOf(ctx, argument);
+  return !!type && (ctx.checker.isArrayType(type) || ctx.checker.isTupleType(type));
+}
+
 /** Record-receiving methods of a function object, in input order (ProcessFunction, CoProcessFunction). */
 const RECORD_METHODS = ['processElement', 'processElement1', 'processElement2'];
 
@@ -382,10 +388,11 @@ function recordMutations(ctx: AnalyzeContext, argument: ts.Expression, fn: Funct
 
 /** Runs every check on a user function passed to an operator and decides how generated code calls it. */
 export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: ts.Expression | undefined, role: FunctionRole): FunctionPlan {
-  if (!argument) return { nodeId, strategy: 'reference', reason: 'its source could not be found', inline: null, mutates: [true, true] };
+  if (!argument) return { nodeId, strategy: 'reference', reason: 'its source could not be found', inline: null, mutates: [true, true], lazy: true };
   const { fn, objectMethods } = resolveFunction(ctx, argument);
   const mutates = recordMutations(ctx, argument, fn, objectMethods);
-  const reference = (reason: string): FunctionPlan => ({ nodeId, strategy: 'reference', reason, inline: null, mutates });
+  const lazy = fn ? !!fn.asteriskToken : !returnsArray(ctx, argument);
+  const reference = (reason: string): FunctionPlan => ({ nodeId, strategy: 'reference', reason, inline: null, mutates, lazy });
   const functions = fn ? [fn] : objectMethods;
   let problems = false;
   let outer: Capture | undefined;
@@ -413,7 +420,7 @@ export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: t
   if (usesThisOrArguments) return reference("it uses 'this' or 'arguments'");
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return reference('it is declared elsewhere');
   const inline = prepareInline(ctx, fn);
-  return typeof inline === 'string' ? reference(inline) : { nodeId, strategy: 'inline', reason: null, inline, mutates };
+  return typeof inline === 'string' ? reference(inline) : { nodeId, strategy: 'inline', reason: null, inline, mutates, lazy };
 }
 
 /** The return type of a function argument, for checks such as the key type. */

@@ -68,12 +68,42 @@ function groupStages(plan: LogicalPlan, parallelism: Record<number, number>): { 
     const bad = plan.nodes.flatMap((node) => node.inputs
       .filter((input) => !isChainable(plan.nodes[input], node, parallelism) && groups.find(input) === groups.find(node.id))
       .map((input) => ({ input, node })));
-    if (bad.length === 0) return { groups, cutForward };
-    const joiner = plan.nodes.find((n) => n.inputs.length > 1 && groups.find(n.id) === groups.find(bad[0].node.id) && n.inputs.some((i) => isChainable(plan.nodes[i], n, parallelism) && !cutForward.has(`${i}->${n.id}`)));
-    if (!joiner) throw new Error(`internal: cannot place ${bad[0].input}->${bad[0].node.id} between stages`);
+    // Likewise a join that chains to inputs on both sides of a shuffle (a union of a stream with its own
+    // keyed aggregate) would make stages feed each other in a circle: cut it the same way.
+    const circular = bad.length === 0 ? groupsOnCycles(plan, groups) : new Set<number>();
+    if (bad.length === 0 && circular.size === 0) return { groups, cutForward };
+    const canCut = (n: LogicalNode) => n.inputs.length > 1 && n.inputs.some((i) => isChainable(plan.nodes[i], n, parallelism) && !cutForward.has(`${i}->${n.id}`));
+    const joiner = bad.length > 0
+      ? plan.nodes.find((n) => canCut(n) && groups.find(n.id) === groups.find(bad[0].node.id))
+      : plan.nodes.find((n) => canCut(n) && circular.has(groups.find(n.id)));
+    if (!joiner) throw new Error(bad.length > 0 ? `internal: cannot place ${bad[0].input}->${bad[0].node.id} between stages` : 'internal: the stage graph has a cycle');
     const last = [...joiner.inputs].sort((a, b) => a - b).find((i) => isChainable(plan.nodes[i], joiner, parallelism) && !cutForward.has(`${i}->${joiner.id}`))!;
     cutForward.add(`${last}->${joiner.id}`);
   }
+}
+
+/** The groups that lie on (or after) a cycle of the group graph: what Kahn's algorithm cannot order. */
+function groupsOnCycles(plan: LogicalPlan, groups: UnionFind): Set<number> {
+  const downstream = new Map<number, Set<number>>();
+  const incoming = new Map<number, number>();
+  for (const node of plan.nodes) incoming.set(groups.find(node.id), incoming.get(groups.find(node.id)) ?? 0);
+  for (const node of plan.nodes) for (const input of node.inputs) {
+    const from = groups.find(input), to = groups.find(node.id);
+    if (from === to || downstream.get(from)?.has(to)) continue;
+    downstream.set(from, (downstream.get(from) ?? new Set()).add(to));
+    incoming.set(to, incoming.get(to)! + 1);
+  }
+  const ready = [...incoming].filter(([, n]) => n === 0).map(([g]) => g);
+  while (ready.length) {
+    const g = ready.pop()!;
+    incoming.delete(g);
+    for (const next of downstream.get(g) ?? []) {
+      const left = incoming.get(next)! - 1;
+      incoming.set(next, left);
+      if (left === 0) ready.push(next);
+    }
+  }
+  return new Set(incoming.keys());
 }
 
 /** Maximal runs of chained nodes with one input and one consumer each. */

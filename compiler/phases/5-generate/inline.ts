@@ -50,13 +50,15 @@ export interface CallNames {
 /**
  * The arguments to pass a node's function for the records `inputs`: the record
  * itself where the function leaves it alone, a private copy where it may change
- * it. An inlined body names its parameter many times, so its copy is a constant.
+ * it. An inlined body names its parameter many times, so its copy is a
+ * constant; so is one the caller uses again (`bind`: a filter passes on the
+ * record it was given, changes included, as Flink's StreamFilter does).
  */
-export function recordArguments(w: CodeWriter, fp: FunctionPlan | undefined, nodeId: number, inputs: readonly string[], names: CallNames): string[] {
+export function recordArguments(w: CodeWriter, fp: FunctionPlan | undefined, nodeId: number, inputs: readonly string[], names: CallNames, bind = false): string[] {
   return inputs.map((input, index) => {
     if (fp && fp.mutates[index] === false) return input;
     const copy = `rt.copy(${input})`;
-    if (fp?.strategy !== 'inline') return copy;
+    if (fp?.strategy !== 'inline' && !bind) return copy;
     const name = names.name(`copy${nodeId}${index ? `_${index}` : ''}`);
     w.line(`const ${name} = ${copy}; // your function changes its input: it gets its own copy`);
     return name;

@@ -22,6 +22,14 @@ export const FlatMap: NodeEmitter = (node, ctx, gen) => {
     writeBlockBody(w, inline, args, items, gen.name(`fn${node.id}`));
     w.line(loop(items));
   }
-  w.indented(() => gen.writeConsumers(node.id, { ...ctx, input: out, skip: { statement: () => 'continue;' } }));
+  w.indented(() => {
+    let element = out;
+    if (fp?.lazy) {
+      // A generator may change an element after yielding it: what goes on is the element as it was yielded.
+      element = gen.name(`element${node.id}`);
+      w.line(`const ${element} = rt.copy(${out});`);
+    }
+    gen.writeConsumers(node.id, { ...ctx, input: element, skip: { statement: () => 'continue;' } });
+  });
   w.line('}');
 };
