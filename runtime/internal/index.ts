@@ -4,7 +4,8 @@
  * see exactly which runtime functions a stage uses. Connectors are separate
  * modules (`pipec/internal/connectors/<name>`) so a bundle links only its own.
  */
-export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, SinkWriter, RuntimeManifest } from './stage.ts';
+export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, SinkWriter } from './stage.ts';
+export type { Manifest } from './manifest.ts';
 export { runLocal, runStageWorker } from './run.ts';
 export { partitionForKey, keyText, murmur2 } from './partitioning.ts';
 export { processContext } from './operators/process.ts';

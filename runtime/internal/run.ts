@@ -12,7 +12,8 @@ import { DeadLetterFile, FailFastError } from './dead-letter.ts';
 import { createLogger } from './log.ts';
 import { LocalJob } from './local/job.ts';
 import { closeProcessResources } from './connectors/types.ts';
-import type { RuntimeManifest, StageDefinition } from './stage.ts';
+import type { StageDefinition } from './stage.ts';
+import type { Manifest } from './manifest.ts';
 
 const USAGE = `options:
   --fail-fast            stop with exit code 1 at the first record that cannot be decoded, makes a function throw
@@ -21,9 +22,9 @@ const USAGE = `options:
   --help                 show this help`;
 
 /** Fails fast when the pipeline file no longer matches the build (edited after `pipec build`). */
-export function checkGraph(graph: Graph, manifest: RuntimeManifest): void {
+export function checkGraph(graph: Graph, manifest: Manifest): void {
   const kinds = graph.nodes.map((n) => n.kind);
-  if (kinds.length !== manifest.nodes.length || kinds.some((k, i) => k !== manifest.nodes[i])) {
+  if (kinds.length !== manifest.nodes.length || kinds.some((k, i) => k !== manifest.nodes[i].kind)) {
     throw new Error(`the pipeline's graph differs from the one this bundle was built from (${kinds.length} nodes vs ${manifest.nodes.length}); the build function must build the same graph every time — rebuild with pipec build`);
   }
 }
@@ -34,7 +35,7 @@ export function defaultDeadLetterFile(graph: Graph): string {
   return path.join(dir, `${graph.name}.dead-letter.jsonl`);
 }
 
-async function execute(definition: Pipeline, stages: StageDefinition[], manifest: RuntimeManifest, argv: string[], stageLabel: string): Promise<number> {
+async function execute(definition: Pipeline, stages: StageDefinition[], manifest: Manifest, argv: string[], stageLabel: string): Promise<number> {
   let args;
   try {
     args = parseArgs({ args: argv, options: { 'fail-fast': { type: 'boolean' }, 'dead-letter': { type: 'string' }, help: { type: 'boolean' } } }).values;
@@ -75,11 +76,11 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
 }
 
 /** local.mjs: runs every stage in this process with in-memory channels. */
-export async function runLocal(definition: Pipeline, stages: StageDefinition[], manifest: RuntimeManifest, argv: string[]): Promise<void> {
+export async function runLocal(definition: Pipeline, stages: StageDefinition[], manifest: Manifest, argv: string[]): Promise<void> {
   process.exitCode = await execute(definition, stages, manifest, argv, 'local');
 }
 
 /** stage-N.mjs of a stage with no edges to other stages: runs it in this process. */
-export async function runStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
+export async function runStageWorker(definition: Pipeline, stage: StageDefinition, manifest: Manifest, argv: string[]): Promise<void> {
   process.exitCode = await execute(definition, [stage], manifest, argv, `stage-${stage.id}`);
 }

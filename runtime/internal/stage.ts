@@ -10,8 +10,7 @@ import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from 
 import type { KeyedStateBackend } from './state/backend.ts';
 import type { InternalTimerService } from './state/timers.ts';
 import type { ProcessingTimeService } from './time.ts';
-import type { WatermarkGenerator, WatermarkTopology } from './watermarks.ts';
-import type { RecordSchema } from './codec/schema.ts';
+import type { WatermarkGenerator } from './watermarks.ts';
 
 /** A record crossing a stage boundary: key (for hash edges), value, event timestamp. */
 export type EdgeInput = (key: unknown, value: unknown, timestamp: number | undefined) => void;
@@ -88,22 +87,3 @@ export interface StageDefinition {
   create(env: StageEnv): StageInstance;
 }
 
-/** The part of manifest.json the runtime needs. */
-export interface RuntimeManifest {
-  pipeline: string;
-  mode: 'batch' | 'streaming';
-  stages: Array<{ id: number; parallelism: number; nodes: number[]; inputs: string[]; outputs: string[]; operators: string[]; watermarks: WatermarkTopology }>;
-  /** `schema`: the type of the edge's records, from which the worker builds the edge's codec (absent: the self-describing encoding). */
-  edges: Array<{ id: string; from: number; to: number; partitioning: string; topic: string | null; keyNode: number | null; schema?: RecordSchema }>;
-  /** Node kinds in id order: checked against the graph rebuilt at start-up. */
-  nodes: string[];
-  /** The pipeline file, relative to the project root (user error locations are shown against it). */
-  source?: string;
-  /** Each node's label in id order (`map`, `source file.jsonl(in/x.jsonl)`), for messages and dead letters. */
-  labels?: string[];
-  /** Each node's DSL call as `file:line:col` in id order (null when unknown), for messages and dead letters. */
-  sites?: Array<string | null>;
-  /** Per `file.csv` source node id: the declared type of each column (see SourceContext.columnTypes). */
-  columnTypes?: Record<number, Record<string, string>>;
-  contentHash: string;
-}

@@ -28,7 +28,8 @@ import { ManualTime } from '../internal/time.ts';
 import { DeadLetterFile } from '../internal/dead-letter.ts';
 import { createLogger } from '../internal/log.ts';
 import type { SinkConnector, SourceConnector } from '../internal/connectors/types.ts';
-import type { RuntimeManifest, StageDefinition } from '../internal/stage.ts';
+import type { StageDefinition } from '../internal/stage.ts';
+import type { Manifest } from '../internal/manifest.ts';
 import { check, nodeHost } from '../../compiler/index.ts';
 import { generate } from '../../compiler/phases/5-generate/index.ts';
 import { formatDiagnostics } from '../../compiler/diagnostics/format.ts';
@@ -91,7 +92,7 @@ export class PipelineTest {
   private readonly job: LocalJob;
 
   /** @internal */
-  constructor(readonly graph: Graph, private readonly manifest: RuntimeManifest, stages: StageDefinition[], options: TestOptions) {
+  constructor(readonly graph: Graph, private readonly manifest: Manifest, stages: StageDefinition[], options: TestOptions) {
     this.time = new ManualTime(options.startTime ?? 0);
     const log = createLogger(graph.name, 'test');
     log.level = 'warn';
@@ -205,7 +206,7 @@ function load(file: string): ReturnType<typeof compileAndLoad> {
 }
 
 /** Type-checks, plans and generates a pipeline file, then loads its stage modules into this process. */
-async function compileAndLoad(file: string): Promise<{ definition: Pipeline; stages: StageDefinition[]; manifest: RuntimeManifest }> {
+async function compileAndLoad(file: string): Promise<{ definition: Pipeline; stages: StageDefinition[]; manifest: Manifest }> {
   const host = nodeHost(process.cwd());
   const checked = await check(host, file);
   if (!checked.physical || !checked.plan || !checked.analysis) throw new Error(`pipec: ${file} does not build:\n${formatDiagnostics(checked.diagnostics)}`);
@@ -234,12 +235,7 @@ async function compileAndLoad(file: string): Promise<{ definition: Pipeline; sta
     }, hostLoader(host, virtual)],
   });
   const loaded = await import(pathToFileURL(path.join(out, 'stages.mjs')).href) as { definition: Pipeline; stages: StageDefinition[] };
-  const nodes = checked.plan.nodes;
-  const manifest = {
-    ...emitted.manifest, nodes: nodes.map((n) => n.kind), labels: nodes.map((n) => n.label),
-    sites: nodes.map((n) => (n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null)),
-  } as unknown as RuntimeManifest;
-  return { ...loaded, manifest };
+  return { ...loaded, manifest: emitted.manifest };
 }
 
 /** Builds the pipeline in `file` (relative to the working folder) and starts it under test. */

@@ -61,14 +61,12 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       watermarks: s.watermarks,
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
+    // Kinds are checked against the graph a worker rebuilds; labels and call sites name an operator and a line in errors and dead letters.
+    nodes: plan.nodes.map((n) => ({ kind: n.kind, label: n.label, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null })),
     ...(analysis.columnTypes ? { columnTypes: analysis.columnTypes } : {}),
     contentHash: hash.digest('hex'),
   };
-  // Labels and call sites let the runtime name an operator and a line in errors and dead letters.
-  const runtimeManifest = JSON.stringify({
-    ...manifest, nodes: plan.nodes.map((n) => n.kind), labels: plan.nodes.map((n) => n.label),
-    sites: plan.nodes.map((n) => (n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null)),
-  });
+  const runtimeManifest = JSON.stringify(manifest);
   const dir = generatedDir(plan);
   const pipelineImport = path.posix.relative(dir, plan.file);
   const common = { PIPELINE: plan.pipeline, SOURCE: plan.file, PIPELINE_IMPORT: pipelineImport.startsWith('.') ? pipelineImport : `./${pipelineImport}`, MANIFEST: runtimeManifest };

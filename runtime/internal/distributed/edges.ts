@@ -12,7 +12,7 @@
  * producers, and a task's edge watermark that of its partition.
  */
 import { ByteReader, createCodec, sharedWriter, ANY_SCHEMA, type EdgeCodec, type RecordSchema } from '../codec/index.ts';
-import type { RuntimeManifest } from '../stage.ts';
+import type { Manifest } from '../manifest.ts';
 
 /**
  * Namespaces the topics and groups pipec owns (repartition topics, default
@@ -27,7 +27,7 @@ export function namespaced(name: string): string {
 export const WATERMARK_HEADER = 'pipec-wm';
 
 /** The part of a manifest edge the codec needs. */
-type ManifestEdge = RuntimeManifest['edges'][number];
+type ManifestEdge = Manifest['edges'][number];
 
 const HAS_TIMESTAMP = 1;
 
@@ -59,10 +59,10 @@ export class EdgeRecordCodec {
   }
 }
 
-const codecsByManifest = new WeakMap<RuntimeManifest, Map<string, EdgeRecordCodec>>();
+const codecsByManifest = new WeakMap<Manifest, Map<string, EdgeRecordCodec>>();
 
 /** The codec of an edge, built once per edge and manifest (building generates code). */
-export function edgeRecordCodec(manifest: RuntimeManifest, edgeId: string): EdgeRecordCodec {
+export function edgeRecordCodec(manifest: Manifest, edgeId: string): EdgeRecordCodec {
   let codecs = codecsByManifest.get(manifest);
   if (!codecs) { codecs = new Map(); codecsByManifest.set(manifest, codecs); }
   let codec = codecs.get(edgeId);

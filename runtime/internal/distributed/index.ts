@@ -8,12 +8,13 @@ import { instantiateGraph, type Pipeline } from '../../api/pipeline.ts';
 import { DeadLetterFile, FailFastError } from '../dead-letter.ts';
 import { createLogger } from '../log.ts';
 import { checkGraph, defaultDeadLetterFile } from '../run.ts';
-import type { RuntimeManifest, StageDefinition } from '../stage.ts';
+import type { StageDefinition } from '../stage.ts';
+import type { Manifest } from '../manifest.ts';
 import { brokersFromEnvironment } from '../kafka/client.ts';
 import { StageWorker } from './worker.ts';
 
 /** stage-N.mjs of a stage connected to others: a Kafka worker (see worker.ts). */
-export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefinition, manifest: RuntimeManifest, argv: string[]): Promise<void> {
+export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefinition, manifest: Manifest, argv: string[]): Promise<void> {
   let args;
   try {
     args = parseArgs({ args: argv, options: { brokers: { type: 'string' }, group: { type: 'string' }, 'metrics-port': { type: 'string' }, 'session-timeout': { type: 'string' }, 'dead-letter': { type: 'string' }, 'fail-fast': { type: 'boolean' }, help: { type: 'boolean' } } }).values;

@@ -29,7 +29,8 @@ import type { SourceConnector } from '../connectors/types.ts';
 import { closeProcessKafka, processKafka } from '../connectors/kafka.ts';
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
-import type { RuntimeManifest, StageDefinition } from '../stage.ts';
+import type { StageDefinition } from '../stage.ts';
+import type { Manifest } from '../manifest.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 
@@ -185,7 +186,7 @@ export class StageWorker {
   private stopping = false;
   readonly metrics: WorkerMetrics;
 
-  constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: RuntimeManifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
+  constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: Manifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
     this.policy = commitPolicy(graph, manifest.stages[stage.id].nodes);
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
     this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);

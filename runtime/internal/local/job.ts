@@ -21,7 +21,8 @@ import type { Logger } from '../log.ts';
 import { FailFastError, type DeadLetterOutput, type DeadLetterRecord } from '../dead-letter.ts';
 import { errorMessage, recordText, userLocation } from '../errors.ts';
 import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from '../connectors/types.ts';
-import type { EdgeInput, EdgeOutput, RuntimeManifest, SinkWriter, StageDefinition, StageEnv, StageInstance } from '../stage.ts';
+import type { EdgeInput, EdgeOutput, SinkWriter, StageDefinition, StageEnv, StageInstance } from '../stage.ts';
+import type { Manifest } from '../manifest.ts';
 import { KeyedStateBackend } from '../state/backend.ts';
 import { InternalTimerService } from '../state/timers.ts';
 import { systemTime, type ProcessingTimeService } from '../time.ts';
@@ -72,7 +73,7 @@ export class LocalJob {
   private readonly sources: SourceBinding[] = [];
   private readonly sinks = new Map<number, SinkConnector>();
   private readonly abort = new AbortController();
-  private readonly edges: Map<string, RuntimeManifest['edges'][number]>;
+  private readonly edges: Map<string, Manifest['edges'][number]>;
   private readonly time: ProcessingTimeService;
   private readonly stageIds: Set<number>;
   /** Processing time whose callbacks run as calls into the job (see `call`). */
@@ -91,7 +92,7 @@ export class LocalJob {
   constructor(
     private readonly graph: Graph,
     private readonly stages: StageDefinition[],
-    private readonly manifest: RuntimeManifest,
+    private readonly manifest: Manifest,
     private readonly log: Logger,
     private readonly deadLetters: DeadLetterOutput,
     private readonly options: LocalJobOptions = {},
@@ -189,12 +190,12 @@ export class LocalJob {
 
   /** `file:line:col` of a node's DSL call, from the manifest. */
   private siteOf(nodeId: number | null): string | undefined {
-    return nodeId === null ? undefined : this.manifest.sites?.[nodeId] ?? undefined;
+    return nodeId === null ? undefined : this.manifest.nodes[nodeId]?.site ?? undefined;
   }
 
   /** What a dead letter names as the origin of a record that entered at a node (`source file.jsonl(in/x.jsonl)`). */
   private originOf(nodeId: number): string {
-    return this.manifest.labels?.[nodeId] ?? `node ${nodeId}`;
+    return this.manifest.nodes[nodeId]?.label ?? `node ${nodeId}`;
   }
 
   /** Waits until every sink has written what it was given. */
@@ -373,7 +374,7 @@ export class LocalJob {
       fail: (error) => this.fail(error),
       operatorName: (nodeId) => {
         const site = this.siteOf(nodeId);
-        const label = manifest.labels?.[nodeId] ?? graph.nodes[nodeId].kind;
+        const label = manifest.nodes[nodeId]?.label ?? graph.nodes[nodeId].kind;
         return site ? `${label} (${site})` : label;
       },
       fn: <F>(nodeId: number) => graph.nodes[nodeId].fn as F,

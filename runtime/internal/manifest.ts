@@ -1,0 +1,65 @@
+/**
+ * manifest.json: what `pipec build` knows about a pipeline that its workers
+ * and deployment need. One type, written by the compiler (5-generate) next to
+ * the bundles and embedded in every entry, and read by the runtime.
+ */
+import type { RecordSchema } from './codec/schema.ts';
+import type { WatermarkTopology } from './watermarks.ts';
+
+/** One stage: the nodes it runs, its edges, and how event time reaches its operators. */
+export interface ManifestStage {
+  id: number;
+  /** The stage's bundle, `stage-<id>.mjs`. */
+  file: string;
+  parallelism: number;
+  nodes: number[];
+  /** Node labels in `nodes` order, and the fused chains, for plans and operators' eyes. */
+  operators: string[];
+  chains: string[][];
+  inputs: string[];
+  outputs: string[];
+  /** Connector names the stage links. */
+  connectors: string[];
+  /** Stateful operators as `label#id`. */
+  state: string[];
+  watermarks: WatermarkTopology;
+}
+
+/** An edge between two stages. */
+export interface ManifestEdge {
+  id: string;
+  from: number;
+  to: number;
+  partitioning: 'hash' | 'rebalance' | 'forward';
+  /** The repartition topic that carries it between stage workers. */
+  topic: string;
+  /** For hash edges: the keyBy node whose function computes the key. */
+  keyNode: number | null;
+  /** The type of the edge's records, from which workers build the edge's codec. */
+  schema: RecordSchema;
+}
+
+/** One node of the graph, in id order: checked against the graph rebuilt at start-up, and named in messages. */
+export interface ManifestNode {
+  kind: string;
+  /** `map`, `source file.jsonl(in/x.jsonl)`: what plans, logs and dead letters call it. */
+  label: string;
+  /** The DSL call as `file:line:col` (null when unknown). */
+  site: string | null;
+}
+
+/** The whole manifest. */
+export interface Manifest {
+  pipeline: string;
+  /** The pipeline file, relative to the project root (user error locations are shown against it). */
+  source: string;
+  mode: 'batch' | 'streaming';
+  pipecVersion: string;
+  stages: ManifestStage[];
+  edges: ManifestEdge[];
+  nodes: ManifestNode[];
+  /** Per `file.csv` source node id: the declared type of each column (see SourceContext.columnTypes). */
+  columnTypes?: Record<number, Record<string, string>>;
+  /** sha256 over the plan, the generated code and the record types: identical builds have identical hashes. */
+  contentHash: string;
+}
