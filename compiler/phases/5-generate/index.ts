@@ -6,6 +6,7 @@
  * In: LogicalPlan, PhysicalPlan, Analysis. Out: EmittedPipeline.
  */
 import { traitsOf } from '../../../runtime/api/node-traits.ts';
+import { commitPolicyOf } from './commit-policy.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +60,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       connectors: connectorsOf(plan, s.nodes),
       state: s.nodes.filter((n) => traitsOf(plan.nodes[n].kind).stateful).map((n) => `${plan.nodes[n].label}#${n}`),
       watermarks: s.watermarks,
+      commit: commitPolicyOf(plan, s.nodes),
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     // Kinds are checked against the graph a worker rebuilds; labels and call sites name an operator and a line in errors and dead letters.

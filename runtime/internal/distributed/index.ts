@@ -32,7 +32,7 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
     log.info({ brokers, parallelism: stage.parallelism }, 'worker started');
-    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined }).run(brokers);
+    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined }).run();
     process.exitCode = 0;
   } catch (error) {
     if (error instanceof FailFastError) {

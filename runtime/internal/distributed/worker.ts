@@ -5,10 +5,12 @@
  * index is a task: a one-instance LocalJob with its own keyed state, timers
  * and watermarks, whose outputs go to repartition topics and sinks. After each
  * batch the task's output is flushed and then its input offsets are committed
- * (at-least-once). A stage that keeps state commits only offsets whose records
+ * (at-least-once), as the stage's CommitPolicy (decided at build time, in the
+ * manifest) allows: a stage that keeps state commits only offsets whose records
  * no open window still needs, so a partition that moves to another worker is
  * rebuilt there by replay; stages with other state replay their input from the
  * start. Stages without Kafka inputs run one task that drives their sources.
+ * Sends are serialized, and one that fails fails the worker.
  *
  * A record that cannot be decoded, makes the fused chain throw in the user's
  * code, or has an invalid key goes to the dead-letter file and to the
@@ -20,7 +22,6 @@
  */
 import type { ConnectorDescriptor, KafkaFormat } from '../../api/connectors.ts';
 import type { Graph } from '../../api/graph.ts';
-import type { TimeWindowAssigner } from '../../api/windows.ts';
 import { keyText, partitionForKey } from '../partitioning.ts';
 import { LocalJob } from '../local/job.ts';
 import type { Logger } from '../log.ts';
@@ -30,7 +31,7 @@ import { closeProcessKafka, processKafka } from '../connectors/kafka.ts';
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';
-import type { Manifest } from '../manifest.ts';
+import type { CommitPolicy, Manifest, ManifestEdge } from '../manifest.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 
@@ -46,25 +47,48 @@ class DeliveredSource implements SourceConnector {
   end(): void { this.done(); }
 }
 
-type CommitPolicy = 'processed' | 'windows' | 'never';
-
-/** When records are no longer needed by the stage's state (see the file header). */
-function commitPolicy(graph: Graph, nodes: number[]): { policy: CommitPolicy; doneAt: (ts: number | undefined) => number; windowNodes: number[] } {
-  const stateful = nodes.map((n) => graph.nodes[n]).filter((n) => ['rollingAggregate', 'window', 'windowAll', 'keyedProcess', 'coProcess'].includes(n.kind));
-  if (stateful.length === 0) return { policy: 'processed', doneAt: () => -Infinity, windowNodes: [] };
-  const windows = stateful.filter((n) => (n.kind === 'window' || n.kind === 'windowAll') && ['tumbling', 'sliding'].includes((n.props.assigner as TimeWindowAssigner).type) && (n.props.assigner as TimeWindowAssigner).time === 'event');
-  if (windows.length !== stateful.length) return { policy: 'never', doneAt: () => Infinity, windowNodes: [] };
-  const doneAt = (ts: number | undefined) => {
+/**
+ * The event-time bound up to which a record is still needed by the stage's
+ * windows (the end of the last window it falls into, plus allowed lateness):
+ * once the watermark passes it, its offset may be committed.
+ */
+function doneAtOf(policy: CommitPolicy): (ts: number | undefined) => number {
+  if (policy.kind !== 'windows') return () => -Infinity;
+  return (ts) => {
     if (ts === undefined) return -Infinity;
     let latest = -Infinity;
-    for (const n of windows) {
-      const a = n.props.assigner as TimeWindowAssigner;
-      const lastStart = ts - ((((ts - a.offset) % a.slide) + a.slide) % a.slide);
-      latest = Math.max(latest, lastStart + a.size - 1 + (n.props.allowedLateness as number));
+    for (const w of policy.windows) {
+      const lastStart = ts - ((((ts - w.offset) % w.slide) + w.slide) % w.slide);
+      latest = Math.max(latest, lastStart + w.size - 1 + w.allowedLateness);
     }
     return latest;
   };
-  return { policy: 'windows', doneAt, windowNodes: windows.map((n) => n.id) };
+}
+
+/** Offsets of one input partition not yet safe to commit, oldest first (a queue with a moving head: no shifting per record). */
+class PendingOffsets {
+  private offsets: bigint[] = [];
+  private doneAt: number[] = [];
+  private head = 0;
+  /** The next offset to read, and the last one committed. */
+  next: bigint | null = null;
+  committed: bigint | null = null;
+
+  push(offset: bigint, doneAt: number): void {
+    this.offsets.push(offset);
+    this.doneAt.push(doneAt);
+  }
+
+  /** Drops the records no window needs at `watermark` and returns the first one still needed, if any. */
+  firstNeeded(watermark: number): bigint | null {
+    while (this.head < this.offsets.length && this.doneAt[this.head] <= watermark) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.doneAt = this.doneAt.slice(this.head);
+      this.head = 0;
+    }
+    return this.head < this.offsets.length ? this.offsets[this.head] : null;
+  }
 }
 
 /** One partition index of the stage's inputs. */
@@ -73,14 +97,14 @@ class Task {
   readonly sources = new Map<number, DeliveredSource>();
   private readonly partitionWatermarks = new Map<string, PartitionWatermark>();
   /** Per input topic: records not yet safe to commit (windows policy), and the next offset to read. */
-  private readonly pending = new Map<string, { queue: Array<{ offset: bigint; doneAt: number }>; next: bigint | null; committed: bigint | null }>();
+  private readonly pending = new Map<string, PendingOffsets>();
   readonly running: Promise<void>;
 
   constructor(readonly index: number, private readonly worker: StageWorker) {
     const { graph, manifest, stage, log } = worker;
     this.job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
       createSource: (nodeId) => {
-        if ((graph.nodes[nodeId].props.descriptor as ConnectorDescriptor).connector !== 'kafka') throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
+        if (!worker.sourceFormats.has(nodeId)) throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
         const source = new DeliveredSource();
         this.sources.set(nodeId, source);
         return source;
@@ -111,11 +135,11 @@ class Task {
       } else {
         const { value, ts } = edgeRecordCodec(worker.manifest, edgeId).decode(record.value!);
         this.job.pushToEdge(edgeId, value, ts);
-        if (worker.policy.policy === 'windows') tracking.queue.push({ offset: BigInt(record.offset), doneAt: worker.policy.doneAt(ts) });
+        if (worker.commit.kind === 'windows') tracking.push(BigInt(record.offset), worker.doneAt(ts));
       }
     } else {
       const nodeId = worker.sourceByTopic.get(record.topic)!;
-      const format = (worker.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor).options.format as KafkaFormat<unknown>;
+      const format = worker.sourceFormats.get(nodeId)!;
       let value: unknown;
       try {
         value = decodeValue(format, record.value);
@@ -129,26 +153,22 @@ class Task {
     tracking.next = BigInt(record.offset) + 1n;
   }
 
-  private tracking(topic: string) {
+  private tracking(topic: string): PendingOffsets {
     let t = this.pending.get(topic);
-    if (!t) { t = { queue: [], next: null, committed: null }; this.pending.set(topic, t); }
+    if (!t) { t = new PendingOffsets(); this.pending.set(topic, t); }
     return t;
   }
 
   /** Offsets safe to commit now: everything processed, or (windows) up to the first record an open window still needs. */
   commitOffsets(): Array<{ topic: string; partition: number; offset: string }> {
-    const policy = this.worker.policy;
-    if (policy.policy === 'never') return [];
+    const policy = this.worker.commit;
+    if (policy.kind === 'never') return [];
     const coordinator = this.job.runtimes[this.worker.stage.id][0].coordinator;
-    const watermark = Math.min(...policy.windowNodes.map((n) => coordinator.watermarkOf(n)));
+    const watermark = policy.kind === 'windows' ? Math.min(...policy.windows.map((w) => coordinator.watermarkOf(w.node))) : Infinity;
     const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
     for (const [topic, t] of this.pending) {
       if (t.next === null) continue;
-      let offset = t.next;
-      if (policy.policy === 'windows') {
-        while (t.queue.length && t.queue[0].doneAt <= watermark) t.queue.shift();
-        if (t.queue.length) offset = t.queue[0].offset;
-      }
+      const offset = (policy.kind === 'windows' ? t.firstNeeded(watermark) : null) ?? t.next;
       if (t.committed !== offset) { t.committed = offset; offsets.push({ topic, partition: this.index, offset: String(offset) }); }
     }
     return offsets;
@@ -167,7 +187,16 @@ export class StageWorker {
   readonly edgeByTopic = new Map<string, string>();
   readonly sourceByTopic = new Map<string, number>();
   readonly upstreamTasks = new Map<string, number>();
-  readonly policy: ReturnType<typeof commitPolicy>;
+  /** The value format of each Kafka source node of the stage. */
+  readonly sourceFormats = new Map<number, KafkaFormat<unknown>>();
+  /** Edges by id, and the stage's commit policy (decided at build time). */
+  private readonly edges: Map<string, ManifestEdge>;
+  readonly commit: CommitPolicy;
+  readonly doneAt: (ts: number | undefined) => number;
+  /** Sends in flight, one after another; a failed send fails the worker. */
+  private sending: Promise<void> = Promise.resolve();
+  /** Tasks being stopped after a revocation, awaited before the worker exits. */
+  private readonly stoppingTasks = new Set<Promise<void>>();
   private readonly tasks = new Map<number, Task>();
   private readonly outgoing: OutgoingRecord[] = [];
   /** The Kafka record being delivered (named by dead letters). */
@@ -187,7 +216,9 @@ export class StageWorker {
   readonly metrics: WorkerMetrics;
 
   constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: Manifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
-    this.policy = commitPolicy(graph, manifest.stages[stage.id].nodes);
+    this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
+    this.commit = manifest.stages[stage.id].commit;
+    this.doneAt = doneAtOf(this.commit);
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
     this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);
     this.deadLetterOutput = {
@@ -226,15 +257,15 @@ export class StageWorker {
   /** Creates the topics this stage reads and writes, and learns their partition counts. */
   private async prepareTopics(): Promise<Array<{ topic: string; fromBeginning: boolean }>> {
     const { manifest, info } = this;
-    const readersOf = (edgeId: string) => manifest.stages[manifest.edges.find((e) => e.id === edgeId)!.to].parallelism;
-    const edges = [...info.inputs, ...info.outputs].map((id) => manifest.edges.find((e) => e.id === id)!);
+    const readersOf = (edgeId: string) => manifest.stages[this.edge(edgeId).to].parallelism;
+    const edges = [...info.inputs, ...info.outputs].map((id) => this.edge(id));
     await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic!), partitions: readersOf(e.id) })), { grow: true });
     await this.client.ensureTopics([{ topic: this.deadLetterTopic, partitions: 1 }]);
     for (const e of edges) this.topicPartitions.set(namespaced(e.topic!), await this.client.partitions(namespaced(e.topic!)));
     // Repartition topics are read from their start by a new group; Kafka sources follow their startFrom.
     const inputTopics: Array<{ topic: string; fromBeginning: boolean }> = [];
     for (const id of info.inputs) {
-      const edge = manifest.edges.find((e) => e.id === id)!;
+      const edge = this.edge(id);
       this.edgeByTopic.set(namespaced(edge.topic!), id);
       inputTopics.push({ topic: namespaced(edge.topic!), fromBeginning: true });
       this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
@@ -245,6 +276,7 @@ export class StageWorker {
         const topic = descriptor.options.topic as string;
         await this.client.ensureTopics([{ topic, partitions: this.stage.parallelism }]);
         this.sourceByTopic.set(topic, nodeId);
+        this.sourceFormats.set(nodeId, descriptor.options.format as KafkaFormat<unknown>);
         inputTopics.push({ topic, fromBeginning: descriptor.options.startFrom === 'earliest' });
       }
     }
@@ -254,7 +286,7 @@ export class StageWorker {
   /** How many tasks a stage runs: the partitions of its Kafka inputs, or its parallelism. */
   private async tasksOfStage(stageId: number): Promise<number> {
     const upstream = this.manifest.stages[stageId];
-    const topics = upstream.inputs.map((id) => namespaced(this.manifest.edges.find((e) => e.id === id)!.topic!));
+    const topics = upstream.inputs.map((id) => namespaced(this.edge(id).topic));
     for (const nodeId of upstream.nodes) {
       const d = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
       if (this.graph.nodes[nodeId].kind === 'source' && d?.connector === 'kafka') topics.push(d.options.topic as string);
@@ -267,8 +299,8 @@ export class StageWorker {
 
   /** The collector of an outgoing edge for one task. */
   edgeOutput(edgeId: string, taskIndex: number): (key: unknown, value: unknown, ts: number | undefined) => void {
-    const edge = this.manifest.edges.find((e) => e.id === edgeId)!;
-    const topic = namespaced(edge.topic!);
+    const edge = this.edge(edgeId);
+    const topic = namespaced(edge.topic);
     const partitions = this.topicPartitions.get(topic) ?? 1;
     const codec = edgeRecordCodec(this.manifest, edgeId);
     return (key, value, ts) => {
@@ -284,13 +316,13 @@ export class StageWorker {
   sendWatermark(edgeId: string, producer: string, message: number | 'idle' | 'active'): void {
     this.lastWatermarks.set(`${edgeId}\u0000${producer}`, message);
     if (typeof message !== 'number' || message === Infinity) { this.emitWatermarks(); return; }
-    this.watermarkTimer ??= setTimeout(() => { this.watermarkTimer = null; this.emitWatermarks(); void this.flushOutgoing(); }, 200);
+    this.watermarkTimer ??= setTimeout(() => { this.watermarkTimer = null; this.emitWatermarks(); this.flushInBackground(); }, 200);
   }
 
   private emitWatermarks(): void {
     for (const [id, message] of this.lastWatermarks) {
       const [edgeId, producer] = id.split('\u0000');
-      const topic = namespaced(this.manifest.edges.find((e) => e.id === edgeId)!.topic!);
+      const topic = namespaced(this.edge(edgeId).topic);
       for (let p = 0; p < (this.topicPartitions.get(topic) ?? 1); p++) {
         this.outgoing.push({ topic, partition: p, key: null, value: encodeWatermark(message), headers: { [WATERMARK_HEADER]: producer } });
       }
@@ -298,16 +330,29 @@ export class StageWorker {
     this.lastWatermarks.clear();
   }
 
-  private async flushOutgoing(): Promise<void> {
+  private edge(edgeId: string): ManifestEdge {
+    const edge = this.edges.get(edgeId);
+    if (!edge) throw new Error(`internal: the manifest has no edge ${edgeId}`);
+    return edge;
+  }
+
+  /** Sends the queued output, after any send still in flight (sends keep their order). */
+  private flushOutgoing(): Promise<void> {
     const records = this.outgoing.splice(0);
     for (const r of records) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
-    await this.producer.send(records);
+    const sent = this.sending.then(() => (records.length ? this.producer.send(records) : undefined));
+    this.sending = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** A flush nobody waits for (timers): its failure fails the worker instead of vanishing. */
+  private flushInBackground(): void {
+    this.flushOutgoing().catch((error: unknown) => this.fail(error));
   }
 
   /** Runs until SIGTERM/SIGINT (or, without Kafka inputs, until the bounded sources end). */
-  async run(brokers: string[]): Promise<void> {
+  async run(): Promise<void> {
     ({ client: this.client } = processKafka(this.log));
-    void brokers;
     this.producer = await processKafka(this.log).producer;
     if (this.options.metricsPort !== undefined) this.metrics.listen(this.options.metricsPort, this.log);
     const inputTopics = await this.prepareTopics();
@@ -364,13 +409,20 @@ export class StageWorker {
       },
       revoked: (partitions) => {
         this.log.info({ partitions }, 'partitions revoked: their tasks stop here and resume on their new owner');
-        for (const index of new Set(partitions.map((p) => p.partition))) { void this.tasks.get(index)?.stop(); this.tasks.delete(index); }
+        for (const index of new Set(partitions.map((p) => p.partition))) {
+          const task = this.tasks.get(index);
+          this.tasks.delete(index);
+          if (!task) continue;
+          const stopping = task.stop().finally(() => this.stoppingTasks.delete(stopping));
+          this.stoppingTasks.add(stopping);
+        }
       },
     });
     await stopped;
     await consumer.close();
     this.metrics.close();
     for (const task of this.tasks.values()) await task.stop();
+    await Promise.all(this.stoppingTasks);
     await this.flushOutgoing();
     await closeProcessKafka();
     if (this.failure) throw this.failure.error;
@@ -389,7 +441,7 @@ export class StageWorker {
     const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
       remote: { output: (edgeId) => this.edgeOutput(edgeId, 0), watermark: (edgeId, message) => this.sendWatermark(edgeId, `${this.stage.id}-0`, message) },
     });
-    const flushing = setInterval(() => { void this.flushOutgoing(); }, 100);
+    const flushing = setInterval(() => this.flushInBackground(), 100);
     const stop = (signal: string) => { this.log.info({ signal }, 'stopping the sources'); job.stop(); };
     process.once('SIGTERM', stop).once('SIGINT', stop);
     try {
