@@ -38,7 +38,12 @@ function compare(dir: string, actual: Record<string, string>): void {
 for (const c of [...samples.filter((s) => !s.name.startsWith('_')), ...examples]) {
   if (filter && !c.name.includes(filter)) continue;
   test(c.name, async () => {
-    const result = await buildFile(c.file);
+    // _config.ts may set environment variables for the build (a short PIPEC_PLAN_TIMEOUT, say).
+    const configFile = path.join(repoRoot, path.dirname(c.file), '_config.ts');
+    const config = fs.existsSync(configFile) ? ((await import(configFile)) as { default: { env?: Record<string, string> } }).default : {};
+    const savedEnv = { ...process.env };
+    Object.assign(process.env, config.env);
+    const result = await buildFile(c.file).finally(() => { process.env = savedEnv; });
     const actual: Record<string, string> = {};
     if (result.diagnostics.length) actual['diagnostics.txt'] = formatDiagnostics(result.diagnostics);
     if (result.plan && result.physical && result.emitted) {

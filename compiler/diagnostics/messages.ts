@@ -76,6 +76,24 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Give each sink its own file, or union the streams first and use one sink: a.union(b).sink(...).',
     explanation: 'Two sinks writing the same file would overwrite or interleave each other, and which output survives would depend on timing.\n\n    a.sink(file.jsonl(\'out.jsonl\'));\n    b.sink(file.jsonl(\'out.jsonl\'));   // PC1102',
   },
+  planTimedOut: {
+    code: 'PC1110', name: 'plan_timed_out',
+    message: '{what} did not finish within {limit}; it was stopped {where}.',
+    hint: "The build function only describes the job and must return quickly: look for a loop that never ends or a long computation, and do work on records in operators instead. If loading really takes longer, raise the limit with PIPEC_PLAN_TIMEOUT (for example PIPEC_PLAN_TIMEOUT=30s).",
+    explanation: "pipec evaluates the pipeline module and runs its build function to learn the graph, in a separate thread with a time limit (10 s, or PIPEC_PLAN_TIMEOUT), so that code that never returns stops the build with this error instead of hanging it. Every worker runs the build function again at start-up, so it must be quick there too.\n\n    export default pipeline('job', (p) => { while (true) {} });   // PC1110",
+  },
+  resourceLeftOpen: {
+    code: 'PC1111', name: 'resource_left_open',
+    message: '{resource} was left open by the pipeline module {when}.',
+    hint: 'Do not start timers or open connections in the pipeline file: use a generator(...) source for periodic data, a connector for servers, or open the connection in a process function\'s open() and close it in close().',
+    explanation: "A pipeline file only describes the job. pipec evaluates it at build time, and every worker and local.mjs evaluates it again at start-up; a timer, socket or server it leaves open would keep each of them running after the job's input ends (the build used to hang on it).\n\n    setInterval(() => refreshCache(), 60_000);   // PC1111\n    export default pipeline('job', (p) => ...);",
+  },
+  invalidPlanTimeout: {
+    code: 'PC1112', name: 'invalid_plan_timeout',
+    message: "PIPEC_PLAN_TIMEOUT is '{value}', which is not a positive duration.",
+    hint: "Set it to a number of milliseconds or a duration such as '30s', or unset it for the default of 10 s.",
+    explanation: "PIPEC_PLAN_TIMEOUT sets how long the pipeline module may take to load and run its build function at build time (PC1110).\n\n    PIPEC_PLAN_TIMEOUT=30s npx pipec build pipeline.ts",
+  },
   recordCannotCross: {
     code: 'PC1120', name: 'record_cannot_cross',
     message: 'The records {operator} sends to {consumer} in another stage cannot cross a process boundary: {field} is {what}.',
