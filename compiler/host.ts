@@ -55,7 +55,7 @@ export const pipecRoot = fromSource ? path.resolve(here, '..') : path.resolve(he
 /** pipec's package.json version. */
 export const pipecVersion: string = JSON.parse(fs.readFileSync(path.join(pipecRoot, 'package.json'), 'utf8')).version;
 
-/** Package entry points whose module is a folder index; other subpaths (`pipec/internal/connectors/file`) map to runtime/<subpath>. */
+/** Package entry points whose module is a folder index; other subpaths (`pipec/internal/connectors/file/runtime`) map to runtime/<subpath>. */
 const PACKAGE_ENTRIES: Record<string, string> = { pipec: 'api/index', 'pipec/internal': 'internal/index', 'pipec/internal/distributed': 'internal/distributed/index', 'pipec/testing': 'testing/index' };
 
 /** The file a `pipec` or `pipec/<sub>` import means, for type-checking (`types`) or bundling (`code`). */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { testPipeline } from '../runtime/testing/index.ts';
-import { recordText } from '../runtime/internal/connectors/print.ts';
+import { recordText } from '../runtime/internal/connectors/print/runtime.ts';
 import { buildFile, isolate, lines, repoRoot, runNode, tempDir } from './helpers.ts';
 
 const readJsonl = <T>(file: string): T[] => lines(fs.readFileSync(path.join(repoRoot, file), 'utf8')).map((l) => JSON.parse(l));

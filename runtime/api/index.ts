@@ -4,8 +4,15 @@
  */
 export { pipeline, isPipeline, instantiateGraph, type Pipeline, type StreamExecutionEnvironment } from './pipeline.ts';
 export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf } from './datastream.ts';
-export { collection, generator, file, print, kafka, mysql, redis } from './connectors.ts';
-export type { Source, Sink, ConnectorDescriptor, ConnectorName, FileConnector, FileOptions, CsvOptions, GeneratorOptions, Codec, KafkaFormat, KafkaSourceOptions, KafkaSinkOptions, ChangeEvent, MysqlSinkOptions } from './connectors.ts';
+export type { Source, Sink, ConnectorDescriptor, ConnectorName } from './connectors.ts';
+// Connectors, one line each (their folders are under runtime/internal/connectors/).
+export { collection } from '../internal/connectors/collection/api.ts';
+export { generator, type GeneratorOptions } from '../internal/connectors/generator/api.ts';
+export { file, type FileConnector, type FileOptions, type CsvOptions } from '../internal/connectors/file/api.ts';
+export { print } from '../internal/connectors/print/api.ts';
+export { kafka, type Codec, type KafkaFormat, type KafkaSourceOptions, type KafkaSinkOptions } from '../internal/connectors/kafka/api.ts';
+export { mysql, type ChangeEvent, type MysqlSinkOptions } from '../internal/connectors/mysql/api.ts';
+export { redis } from '../internal/connectors/redis/api.ts';
 export { windows, type WindowAssigner, type TimeWindowAssigner, type CountWindowAssigner, type TimeDomain } from './windows.ts';
 export { agg, type BuiltinAggregate, type TopEntry } from './agg.ts';
 export { sideOutput } from './functions.ts';

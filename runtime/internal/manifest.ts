@@ -32,6 +32,8 @@ export interface ManifestStage {
   outputs: string[];
   /** Connector names the stage links. */
   connectors: string[];
+  /** Environment variables the stage's workers need (servers, from its connectors' definitions). */
+  env: string[];
   /** Stateful operators as `label#id`. */
   state: string[];
   watermarks: WatermarkTopology;

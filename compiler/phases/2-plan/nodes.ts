@@ -4,6 +4,7 @@
  */
 import type { GraphNode } from '../../../runtime/api/graph.ts';
 import type { ConnectorDescriptor, Source } from '../../../runtime/api/connectors.ts';
+import { connectorDefinition } from '../../../runtime/internal/connectors/registry.ts';
 import type { LogicalNode, SourcePosition } from '../../ir/logical-plan.ts';
 
 /** A JSON-safe summary of a settings value: functions and large arrays are described, not copied. */
@@ -18,10 +19,9 @@ export function summarize(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** `file.lines(in.txt)`: the connector's name and what its definition says it reads or writes. */
 function describeConnector(descriptor: ConnectorDescriptor): string {
-  const o = descriptor.options;
-  const target = o.path ?? o.topic ?? o.table ?? o.prefix ?? (Array.isArray(o.items) ? `${o.items.length} items` : '');
-  return `${descriptor.connector}(${target ?? ''})`;
+  return `${descriptor.connector}(${connectorDefinition(descriptor.connector)?.describe(descriptor.options) ?? ''})`;
 }
 
 function labelOf(node: GraphNode): string {

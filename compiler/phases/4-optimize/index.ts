@@ -10,11 +10,9 @@
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
 import type { Partitioning, PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
 import { traitsOf } from '../../../runtime/api/node-traits.ts';
+import { connectorDefinition } from '../../../runtime/internal/connectors/registry.ts';
 import { watermarkTopology } from './watermarks.ts';
 
-/** Sources that read their whole input in one task (Flink's non-parallel sources). */
-const NON_PARALLEL_SOURCES = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'mysql.table', 'mysql.cdc']);
-// Kafka sources run at the job's parallelism: one consumer per instance, in one group.
 
 /** The parallelism every node runs at. */
 export function assignParallelism(plan: LogicalPlan): Record<number, number> {
@@ -23,7 +21,8 @@ export function assignParallelism(plan: LogicalPlan): Record<number, number> {
     const first = node.inputs.length ? result[node.inputs[0]] : plan.parallelism;
     let p: number;
     if (node.parallelism !== null) p = node.parallelism;
-    else if (node.kind === 'source') p = NON_PARALLEL_SOURCES.has(node.connector ?? '') ? 1 : plan.parallelism;
+    // Sources read their whole input in one task when their connector says so (files, collections); Kafka's run in parallel.
+    else if (node.kind === 'source') p = connectorDefinition(node.connector ?? '')?.singleTaskSource ? 1 : plan.parallelism;
     else if (traitsOf(node.kind).followsInput) p = first;
     else if (traitsOf(node.kind).singleInstance) p = 1;
     else p = plan.parallelism;

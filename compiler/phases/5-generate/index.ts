@@ -5,16 +5,17 @@
  *
  * In: LogicalPlan, PhysicalPlan, Analysis. Out: EmittedPipeline.
  */
-import { traitsOf } from '../../../runtime/api/node-traits.ts';
-import { commitPolicyOf } from './commit-policy.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { traitsOf } from '../../../runtime/api/node-traits.ts';
 import type { Analysis } from '../../ir/analysis.ts';
 import type { EmittedPipeline, GeneratedModule, Manifest } from '../../ir/emitted.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { pipecRoot, pipecVersion, type Host } from '../../host.ts';
+import { commitPolicyOf } from './commit-policy.ts';
+import { environmentOf } from './connectors.ts';
 import { generateStage, generatedDir } from './stage.ts';
 import { ANY_SCHEMA } from '../../../runtime/internal/codec/schema.ts';
 
@@ -58,6 +59,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       chains: s.chains.map((c) => c.map((n) => plan.nodes[n].label)),
       inputs: s.inputs, outputs: s.outputs,
       connectors: connectorsOf(plan, s.nodes),
+      env: environmentOf(connectorsOf(plan, s.nodes), s.inputs.length + s.outputs.length > 0),
       state: s.nodes.filter((n) => traitsOf(plan.nodes[n].kind).stateful).map((n) => `${plan.nodes[n].label}#${n}`),
       watermarks: s.watermarks,
       commit: commitPolicyOf(plan, s.nodes),

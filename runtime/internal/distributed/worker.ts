@@ -20,14 +20,15 @@
  * worker sends the output produced so far, commits nothing more and stops
  * with exit code 1.
  */
-import type { ConnectorDescriptor, KafkaFormat } from '../../api/connectors.ts';
+import type { ConnectorDescriptor } from '../../api/connectors.ts';
+import type { KafkaFormat } from '../connectors/kafka/api.ts';
 import type { Graph } from '../../api/graph.ts';
 import { keyText, partitionForKey } from '../partitioning.ts';
 import { LocalJob } from '../local/job.ts';
 import type { Logger } from '../log.ts';
 import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead-letter.ts';
 import type { SourceConnector } from '../connectors/types.ts';
-import { closeProcessKafka, processKafka } from '../connectors/kafka.ts';
+import { closeProcessKafka, processKafka } from '../connectors/kafka/runtime.ts';
 import { decodeValue } from '../kafka/formats.ts';
 import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';

@@ -1,7 +1,7 @@
 /** Kafka value formats: json, string, csv (one row per record) or a user codec. */
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import type { Codec, KafkaFormat } from '../../api/connectors.ts';
+import type { Codec, KafkaFormat } from '../connectors/kafka/api.ts';
 
 /** Decodes a record value; throws with a readable reason when it cannot. */
 export function decodeValue(format: KafkaFormat<unknown>, bytes: Buffer | null): unknown {

@@ -1,23 +1,26 @@
-/** Sources and sinks: connectors whose runtime is not in this release are refused (PC1900). */
+/** Sources and sinks: a connector no definition serves, or one whose runtime is not in this release, is refused (PC1900); its own checks run on its options. */
 import { diagnostics, NO_LOCATION } from '../../../diagnostics/index.ts';
 import { locationOfNode } from '../../../diagnostics/location.ts';
+import { CONNECTORS, connectorDefinition } from '../../../../runtime/internal/connectors/registry.ts';
 import type { Visitor } from '../context.ts';
 
-/** Connectors the runtime implements. */
-export const SUPPORTED_CONNECTORS = new Set(['collection', 'generator', 'file.lines', 'file.csv', 'file.jsonl', 'print', 'kafka']);
+/** The connectors this release runs, for the hint. */
+const available = CONNECTORS.filter((c) => !c.unavailable).flatMap((c) => c.names);
+const AVAILABLE = `${available.slice(0, -1).join(', ')} or ${available[available.length - 1]}`;
 
 export const Connector: Visitor = ({ node, call }, ctx) => {
   const connector = node.connector ?? '';
-  const options = (node.props.descriptor as { options?: { startFrom?: unknown } } | undefined)?.options;
-  if (connector === 'kafka' && typeof options?.startFrom === 'object' && options.startFrom !== null) {
-    ctx.report(diagnostics.notSupportedYet(call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION, {
-      feature: "kafka.source startFrom: { timestamp }",
-      hint: "Use startFrom: 'earliest' or 'latest' for now.",
+  const where = call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION;
+  const definition = connectorDefinition(connector);
+  if (!definition || definition.unavailable) {
+    ctx.report(diagnostics.notSupportedYet(where, {
+      feature: `The ${connector} ${node.kind}`,
+      hint: `Use ${AVAILABLE} for now${definition?.unavailable ? `; ${definition.unavailable}` : ''}.`,
     }));
+    return;
   }
-  if (SUPPORTED_CONNECTORS.has(connector)) return;
-  ctx.report(diagnostics.notSupportedYet(call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION, {
-    feature: `The ${connector} ${node.kind}`,
-    hint: 'Use collection, generator, file.lines/csv/jsonl, print or kafka for now; the MySQL and Redis connectors come in a later release.',
-  }));
+  const options = ((node.props.descriptor as { options?: Record<string, unknown> } | undefined)?.options) ?? {};
+  for (const problem of definition.validate?.(options, node.kind === 'source' ? 'source' : 'sink') ?? []) {
+    ctx.report(diagnostics.notSupportedYet(where, problem));
+  }
 };

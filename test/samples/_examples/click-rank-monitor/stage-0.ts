@@ -3,8 +3,8 @@
 // Operator chains fused into the functions below:
 //   source kafka(click_rank) -> map -> sink print(leaderboard)
 import * as rt from 'pipec/internal';
-import { KafkaSource } from 'pipec/internal/connectors/kafka';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { KafkaSource } from 'pipec/internal/connectors/kafka/runtime';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

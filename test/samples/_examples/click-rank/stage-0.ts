@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   source kafka(user_action) -> filter -> assignTimestamps -> keyBy
 import * as rt from 'pipec/internal';
-import { KafkaSource } from 'pipec/internal/connectors/kafka';
+import { KafkaSource } from 'pipec/internal/connectors/kafka/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   window sliding(60000/1000) aggregate -> sink kafka(click_rank)
 import * as rt from 'pipec/internal';
-import { KafkaSink } from 'pipec/internal/connectors/kafka';
+import { KafkaSink } from 'pipec/internal/connectors/kafka/runtime';
 
 export const stage1: rt.StageDefinition = {
   id: 1,

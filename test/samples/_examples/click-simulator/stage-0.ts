@@ -3,8 +3,8 @@
 // Operator chains fused into the functions below:
 //   source generator() -> sink kafka(user_action)
 import * as rt from 'pipec/internal';
-import { GeneratorSource } from 'pipec/internal/connectors/generator';
-import { KafkaSink } from 'pipec/internal/connectors/kafka';
+import { GeneratorSource } from 'pipec/internal/connectors/generator/runtime';
+import { KafkaSink } from 'pipec/internal/connectors/kafka/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

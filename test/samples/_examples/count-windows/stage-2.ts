@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   window count(10/5) aggregate -> sink print()
 import * as rt from 'pipec/internal';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage2: rt.StageDefinition = {
   id: 2,

@@ -5,8 +5,8 @@
 //   sink file.jsonl(freezing-monitor-out/readings.jsonl)
 //   sideOutput(freezing-alarms) -> sink print()
 import * as rt from 'pipec/internal';
-import { FileJsonlSink, FileJsonlSource } from 'pipec/internal/connectors/file';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { FileJsonlSink, FileJsonlSource } from 'pipec/internal/connectors/file/runtime';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

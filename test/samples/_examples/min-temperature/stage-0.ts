@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   source file.jsonl(dsl-examples/data/sensors.jsonl) -> assignTimestamps -> keyBy
 import * as rt from 'pipec/internal';
-import { FileJsonlSource } from 'pipec/internal/connectors/file';
+import { FileJsonlSource } from 'pipec/internal/connectors/file/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

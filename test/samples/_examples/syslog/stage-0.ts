@@ -6,8 +6,8 @@
 //   filter -> map -> keyBy
 //   sideOutput(unparsed) -> map -> sink print()
 import * as rt from 'pipec/internal';
-import { FileJsonlSink, FileLinesSource } from 'pipec/internal/connectors/file';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { FileJsonlSink, FileLinesSource } from 'pipec/internal/connectors/file/runtime';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

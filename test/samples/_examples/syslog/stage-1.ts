@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   sum(errors) -> map -> sink print()
 import * as rt from 'pipec/internal';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage1: rt.StageDefinition = {
   id: 1,

@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   source file.lines(dsl-examples/data/wordcount.txt) -> flatMap -> filter -> map -> keyBy
 import * as rt from 'pipec/internal';
-import { FileLinesSource } from 'pipec/internal/connectors/file';
+import { FileLinesSource } from 'pipec/internal/connectors/file/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   reduce -> map -> sink print(counts)
 import * as rt from 'pipec/internal';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage2: rt.StageDefinition = {
   id: 2,

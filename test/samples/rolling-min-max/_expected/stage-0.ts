@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   source collection(4 items) -> keyBy
 import * as rt from 'pipec/internal';
-import { CollectionSource } from 'pipec/internal/connectors/collection';
+import { CollectionSource } from 'pipec/internal/connectors/collection/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

@@ -3,7 +3,7 @@
 // Operator chains fused into the functions below:
 //   max(temp) -> map -> sink print()
 import * as rt from 'pipec/internal';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage3: rt.StageDefinition = {
   id: 3,

@@ -7,8 +7,8 @@
 //   map -> sink print()
 //   sideOutput(rejected) -> map -> sink print()
 import * as rt from 'pipec/internal';
-import { CollectionSource } from 'pipec/internal/connectors/collection';
-import { PrintSink } from 'pipec/internal/connectors/print';
+import { CollectionSource } from 'pipec/internal/connectors/collection/runtime';
+import { PrintSink } from 'pipec/internal/connectors/print/runtime';
 
 export const stage0: rt.StageDefinition = {
   id: 0,

@@ -1,6 +1,6 @@
 /** `generator(fn, { ratePerSecond, count })`: a data simulator, bounded when `count` is set, paced when `ratePerSecond` is. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { yieldToEventLoop, type SourceConnector, type SourceContext } from './types.ts';
+import { yieldToEventLoop, type SourceConnector, type SourceContext } from '../types.ts';
 
 /** Calls fn(0), fn(1), ... and emits the results. */
 export class GeneratorSource implements SourceConnector {

@@ -1,5 +1,5 @@
 /** `collection(items)`: a bounded source over an in-memory array. */
-import { yieldToEventLoop, type SourceConnector, type SourceContext } from './types.ts';
+import { yieldToEventLoop, type SourceConnector, type SourceContext } from '../types.ts';
 
 /** Emits every item in order, yielding to the event loop every 8192 items. */
 export class CollectionSource implements SourceConnector {

@@ -15,8 +15,8 @@ import readline from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { recordText } from './print.ts';
-import { yieldToEventLoop, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from './types.ts';
+import { recordText } from '../print/runtime.ts';
+import { yieldToEventLoop, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
 
 /** The files a source reads: the path itself, or every match of a glob in sorted order. */
 export async function resolveInputFiles(pattern: string): Promise<string[]> {

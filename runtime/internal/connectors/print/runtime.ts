@@ -1,5 +1,5 @@
 /** `print(prefix?)`: stdout in Flink's print format — `prefix:subtask> value` (subtask from 1) when parallel, `prefix> value` or just the value otherwise. */
-import type { SinkConnector, SinkContext } from './types.ts';
+import type { SinkConnector, SinkContext } from '../types.ts';
 
 /** Formats a record the way the print sink and file.lines show it. */
 export function recordText(value: unknown): string {

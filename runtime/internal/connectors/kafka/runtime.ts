@@ -6,11 +6,11 @@
  * header, are counted, and the job goes on. The sink batches records per
  * process through one idempotent producer.
  */
-import type { KafkaFormat } from '../../api/connectors.ts';
-import { brokersFromEnvironment, kafkajsClient, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../kafka/client.ts';
-import { decodeValue, encodeValue } from '../kafka/formats.ts';
-import type { Logger } from '../log.ts';
-import { processResources, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from './types.ts';
+import type { KafkaFormat } from './api.ts';
+import { brokersFromEnvironment, kafkajsClient, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
+import { decodeValue, encodeValue } from '../../kafka/formats.ts';
+import type { Logger } from '../../log.ts';
+import { processResources, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
 
 let shared: { client: KafkaClient; producer: Promise<RecordProducer> } | null = null;
 
