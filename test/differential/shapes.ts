@@ -30,7 +30,7 @@ export const GENERATED_LIKE = [
   'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'keep3', 'keep1', 'items2', 'items4', 'ts', 'ts3', 'fn4', 'fn2',
   'value', 'key', 'env', 'rt', 'emit2', 'emit1', 'acc', 'out3', 'state2', 'branch1_0', 'input3_0', 'k1', 'record2', 'skip',
 ];
-const PARAMS = ['r', 'x', 'row', 'item', 'value', 'value', 'v1', 'v2', 'v4', 'acc', 'key', 'input3_0', 'ts', 'env'];
+const PARAMS = ['r', 'row', 'item', 'value', 'value', 'v1', 'v2', 'v4', 'acc', 'key', 'input3_0', 'ts', 'env'];
 const LABELS = ['outer', 'fn1', 'fn2', 'fn3', 'fn4', 'fn5', 'record1', 'record3', 'scan', 'v2'];
 
 /** Random choices and fresh names for one lambda; names never repeat inside it. */
@@ -232,7 +232,7 @@ export const SHAPES: Shape[] = [
   shape('map', 'pair', 'pair-reassigns', (c) => { const p = c.param(); return `(${p}) => {\n  ${p} = [${p}[0], ${p}[1] - 1];\n  return ${p};\n}`; }),
   shape('map', 'odd', 'odd-to-rec', (c) => {
     const p = c.param();
-    return `(${p}) => ({ id: 0, k: ${p}.k, n: ${p}['__proto__'], tags: [], s: 'odd' })`;
+    return `(${p}): Rec => ({ id: 0, k: ${p}.k, n: ${p}['__proto__'], tags: [], s: 'odd' })`;
   }, { to: 'rec' }),
   shape('map', 'odd', 'odd-spread', (c) => { const p = c.param(); return `(${p}) => ({ ...${p}, k: ${p}.k + '.' })`; }),
   shape('map', 'odd', 'odd-mutates', (c) => { const p = c.param(); return `(${p}) => {\n  ${p}['__proto__'] += ${c.int(1, 5)};\n  return ${p};\n}`; }),
