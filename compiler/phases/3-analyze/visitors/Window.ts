@@ -1,14 +1,16 @@
 /**
- * window / windowAll: event-time windows need timestamps upstream (PC1003),
+ * window / windowAll: event-time windows need timestamps upstream (PC1003, at
+ * the .window(...) call),
  * session windows need mergeable aggregates (PC1008), and the window function
  * and projection get the usual checks (they run in the WindowOperator, by reference).
  */
 import ts from 'typescript';
-import { diagnostics } from '../../../diagnostics/index.ts';
+import { diagnostics, type DiagnosticLocation } from '../../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
+import type { Host } from '../../../host.ts';
 import type { LogicalPlan } from '../../../ir/logical-plan.ts';
 import { analyzeFunction, resolveFunction } from '../functions.ts';
-import type { Visitor } from '../context.ts';
+import type { AnalyzeContext, Visitor } from '../context.ts';
 
 /** Whether some path upstream of `id` assigns timestamps. */
 function hasTimestamps(plan: LogicalPlan, id: number): boolean {
@@ -17,10 +19,46 @@ function hasTimestamps(plan: LogicalPlan, id: number): boolean {
   return node.inputs.length > 0 && node.inputs.every((input) => hasTimestamps(plan, input));
 }
 
+/** A call's `.name(...)` part: from the method name to the closing parenthesis (first line only). */
+function methodCallLocation(host: Host, call: ts.CallExpression): DiagnosticLocation {
+  const name = calleeName(call);
+  const location = locationOfNode(host, name);
+  const span = call.getEnd() - name.getStart();
+  return { ...location, length: Math.min(span, (location.lineText?.length ?? 0) - (location.column - 1)) };
+}
+
+/**
+ * The `.window(...)` / `.windowAll(...)` call that made the WindowedStream a window node's call
+ * (`.aggregate(...)`, `.reduce(...)`, `.process(...)`) finishes, through `.allowedLateness(...)`,
+ * `.sideOutputLateData(...)` and a `const windowed = ...` variable in between.
+ */
+function windowCall(ctx: AnalyzeContext, call: ts.CallExpression, kind: string): ts.CallExpression | null {
+  let expression: ts.Expression = call.expression;
+  for (let steps = 0; steps < 32; steps++) {
+    while (ts.isParenthesizedExpression(expression) || ts.isNonNullExpression(expression) || ts.isAsExpression(expression)) expression = expression.expression;
+    if (ts.isPropertyAccessExpression(expression)) {
+      expression = expression.expression;
+    } else if (ts.isCallExpression(expression)) {
+      if (ts.isPropertyAccessExpression(expression.expression) && expression.expression.name.text === kind) return expression;
+      expression = expression.expression;
+    } else if (ts.isIdentifier(expression)) {
+      const declaration = ctx.checker.getSymbolAtLocation(expression)?.valueDeclaration;
+      if (!declaration || !ts.isVariableDeclaration(declaration) || !declaration.initializer) return null;
+      expression = declaration.initializer;
+    } else {
+      return null;
+    }
+  }
+  return null;
+}
+
 export const Window: Visitor = ({ node, call }, ctx) => {
   const assigner = node.props.assigner as { type: string; time?: string };
   if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && call) {
-    ctx.report(diagnostics.eventTimeWithoutTimestamps(locationOfNode(ctx.host, calleeName(call)), { assigner: assigner.type }));
+    // The window node is created by the call that finishes the WindowedStream; the mistake is in the .window(...) call.
+    const window = windowCall(ctx, call, node.kind);
+    const location = window ? methodCallLocation(ctx.host, window) : locationOfNode(ctx.host, calleeName(call));
+    ctx.report(diagnostics.eventTimeWithoutTimestamps(location, { assigner: assigner.type }));
   }
   if (assigner.type === 'session' && node.props.function === 'aggregate' && call?.arguments[0]) {
     const argument = call.arguments[0];
@@ -30,6 +68,6 @@ export const Window: Visitor = ({ node, call }, ctx) => {
       ctx.report(diagnostics.sessionWindowNeedsMerge(locationOfNode(ctx.host, argument), {}));
     }
   }
-  const operator = `window ${String(node.props.function)}`;
+  const operator = `window ${node.props.function}`;
   for (const argument of call?.arguments.slice(0, 2) ?? []) analyzeFunction(ctx, node.id, argument, { operator, inlinable: false, replayed: true });
 };
