@@ -68,6 +68,8 @@ export function supervise(workerUrl: string): void {
     ? { kind: 'stopped', reason: 'ran out of memory' }
     : { kind: 'threw', stage, message: error.message, stack: error.stack ?? '' }));
   worker.on('exit', (code) => answer({ kind: 'stopped', reason: `ended the process (exit code ${code}: process.exit() in the pipeline file, or a top-level await that never settles)` }));
+  // The compiler went away (killed, or gave up): nothing is waiting for an answer.
+  process.once('disconnect', () => process.exit(0));
   process.once('message', (request: EvaluateRequest) => {
     worker.postMessage(request);
     setTimeout(() => {
