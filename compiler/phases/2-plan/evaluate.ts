@@ -60,7 +60,7 @@ export class Evaluator {
       const file = path.join(workDir, 'evaluator.mjs');
       fs.writeFileSync(file, code);
       // execArgv: [] keeps the compiler's own loaders (tsx in development) out of the user's evaluation.
-      return fork(file, [], { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+      return fork(file, [], { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
     });
   }
 

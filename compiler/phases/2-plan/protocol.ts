@@ -1,8 +1,10 @@
 /**
  * What crosses between the plan phase, the evaluator process that supervises
  * (supervisor.ts) and the worker thread in it that evaluates the pipeline
- * module (evaluator.ts): plain JSON. Functions and connector objects stay in
- * the worker; the plan only needs their summaries.
+ * module (evaluator.ts): plain data. Functions and connector objects stay in
+ * the worker; the plan only needs their summaries. Messages are structured
+ * clones (IPC with advanced serialization), so Infinity, NaN and undefined in
+ * settings arrive as they were.
  */
 import type { PipelineOptions, StackPosition } from '../../../runtime/api/graph.ts';
 import type { LogicalNode } from '../../ir/logical-plan.ts';
