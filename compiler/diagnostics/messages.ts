@@ -80,7 +80,7 @@ export const DIAGNOSTIC_TABLE = {
     code: 'PC1110', name: 'plan_timed_out',
     message: '{what} did not finish within {limit}; it was stopped {where}.',
     hint: "The build function only describes the job and must return quickly: look for a loop that never ends or a long computation, and do work on records in operators instead. If loading really takes longer, raise the limit with PIPEC_PLAN_TIMEOUT (for example PIPEC_PLAN_TIMEOUT=30s).",
-    explanation: "pipec evaluates the pipeline module and runs its build function to learn the graph, in a separate thread with a time limit (10 s, or PIPEC_PLAN_TIMEOUT), so that code that never returns stops the build with this error instead of hanging it. Every worker runs the build function again at start-up, so it must be quick there too.\n\n    export default pipeline('job', (p) => { while (true) {} });   // PC1110",
+    explanation: "pipec evaluates the pipeline module and runs its build function to learn the graph, in a separate process with a time limit (10 s, or PIPEC_PLAN_TIMEOUT), so that code that never returns stops the build with this error instead of hanging it. Every worker runs the build function again at start-up, so it must be quick there too.\n\n    export default pipeline('job', (p) => { while (true) {} });   // PC1110",
   },
   resourceLeftOpen: {
     code: 'PC1111', name: 'resource_left_open',
