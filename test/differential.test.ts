@@ -2,7 +2,8 @@
 // whose lambdas use the shapes TypeScript users write run through the compiler
 // and through an independent reference interpreter with Flink's copy
 // semantics; every sink's output must agree — in process (pipec/testing), as
-// local.mjs, and (PIPEC_DIFF_KAFKA=1) as stage workers on the real broker.
+// local.mjs, and as stage workers on the real broker (when one is configured,
+// as in CI: PIPEC_KAFKA_BROKERS; PIPEC_DIFF_KAFKA=1 forces them, =0 leaves them out).
 // A failure is shrunk to a small program and printed with its seed and both
 // outputs. Longer runs: npm run fuzz -- --seed N --runs M.
 import assert from 'node:assert/strict';
@@ -20,8 +21,8 @@ import { canonical } from './differential/values.ts';
 const SEEDS = range(1, 160);
 /** Of those, every LOCAL_EVERY-th also runs as local.mjs (a build and a node process each). */
 const LOCAL_EVERY = 16;
-/** Stage-worker runs on Kafka, only with PIPEC_DIFF_KAFKA=1 (they take ~15 s each). */
-const WORKER_SEEDS = process.env.PIPEC_DIFF_KAFKA === '1' ? [3, 11, 29] : [];
+/** Stage-worker runs on Kafka (~15 s each): with a configured broker (CI), or PIPEC_DIFF_KAFKA=1; PIPEC_DIFF_KAFKA=0 leaves them out. */
+const WORKER_SEEDS = process.env.PIPEC_DIFF_KAFKA === '1' || (process.env.PIPEC_DIFF_KAFKA !== '0' && process.env.PIPEC_KAFKA_BROKERS) ? [3, 11, 29] : [];
 /** Shrinking time shared by all failures of one run, so a broken compiler still finishes in minutes. */
 let shrinkBudgetMs = 45_000;
 
@@ -106,7 +107,7 @@ describe('differential: local.mjs agrees with the reference', () => {
   for (const seed of SEEDS.filter((_, i) => i % LOCAL_EVERY === 0)) test(`seed ${seed}`, { timeout: 300_000 }, () => expectAgreement(generateProgram(seed), 'local'));
 });
 
-describe('differential: stage workers on Kafka agree with the reference (PIPEC_DIFF_KAFKA=1)', () => {
+describe('differential: stage workers on Kafka agree with the reference', () => {
   for (const seed of WORKER_SEEDS) {
     test(`seed ${seed}`, { timeout: 600_000 }, async () => {
       const { kafkaBrokers } = await import('./kafka-helpers.ts');

@@ -3,7 +3,7 @@
  * DSL call, in creation order, each with the position of that call in the
  * user's file. Plain JSON, so tests can snapshot it.
  */
-import type { NodeKind } from '../../runtime/api/graph.ts';
+import type { NodeKind, NodeSpecs } from '../../runtime/api/graph.ts';
 
 /** A 1-based line and column in a source file, with the file path relative to the project root. */
 export interface SourcePosition { file: string; line: number; column: number }
@@ -11,24 +11,32 @@ export interface SourcePosition { file: string; line: number; column: number }
 /** Execution mode after resolving 'auto'. */
 export type ExecutionMode = 'batch' | 'streaming';
 
-/** One operator, source or sink. */
-export interface LogicalNode {
+/** What every node has, whatever its kind. */
+interface LogicalNodeBase {
   id: number;
-  kind: NodeKind;
   /** What plans and generated comments call it: `map`, `sum(count)`, `source file.lines(input.txt)`. */
   label: string;
   inputs: number[];
   /** Set with setParallelism; null when the optimizer decides. */
   parallelism: number | null;
   name: string | null;
-  /** JSON summary of the node's settings (functions become "<function>"). */
-  props: Record<string, unknown>;
-  /** Connector name for sources and sinks. */
-  connector: string | null;
-  /** Whether a source is bounded. */
-  bounded: boolean | null;
   /** Where the DSL call is in the user's file. */
   site: SourcePosition | null;
+}
+
+/**
+ * One operator, source or sink: `kind` narrows `spec` to that kind's settings
+ * (the same NodeSpecs the DSL builder fills and the runtime reads; connector
+ * options as a JSON summary, functions as "<function>").
+ */
+export type LogicalNode = LogicalNodeOf<NodeKind>;
+
+/** A node of the kinds K. */
+export type LogicalNodeOf<K extends NodeKind> = { [P in K]: LogicalNodeBase & { kind: P; spec: NodeSpecs[P] } }[K];
+
+/** The connector of a source or sink, null for an operator. */
+export function connectorOf(node: LogicalNode): string | null {
+  return node.kind === 'source' || node.kind === 'sink' ? node.spec.connector : null;
 }
 
 /** The whole logical graph of one pipeline. */

@@ -4,7 +4,7 @@
  * The compiler reads the resulting graph; workers rebuild it to get the user's
  * functions back by node id.
  */
-import type { GraphBuilder, GraphNode, NodeKind } from './graph.ts';
+import type { GraphBuilder, GraphNode, NodeKind, NodeSpecs, WindowSpec } from './graph.ts';
 import type { Sink } from './connectors.ts';
 import type { Duration } from './duration.ts';
 import { parseDuration } from './duration.ts';
@@ -34,8 +34,8 @@ abstract class StreamBase {
   constructor(readonly builder: GraphBuilder, readonly node: GraphNode) {}
 
   /** @internal */
-  protected add(kind: NodeKind, props: Record<string, unknown> = {}, fn?: unknown, extraInputs: number[] = []): GraphNode {
-    return this.builder.add(kind, [this.node.id, ...extraInputs], props, fn);
+  protected add<K extends NodeKind>(kind: K, spec: NodeSpecs[K], fn?: unknown, extraInputs: number[] = []): GraphNode {
+    return this.builder.add(kind, [this.node.id, ...extraInputs], spec, fn) as GraphNode;
   }
 }
 
@@ -97,7 +97,7 @@ export class DataStream<T> extends StreamBase {
 
   /** Round-robin repartition. */
   rebalance(): DataStream<T> {
-    return new DataStream<T>(this.builder, this.add('rebalance'));
+    return new DataStream<T>(this.builder, this.add('rebalance', {}));
   }
 
   /** Sets the parallelism of the operator that produces this stream. */
@@ -115,7 +115,7 @@ export class DataStream<T> extends StreamBase {
 
   /** Writes the stream to a sink. A stream may have several sinks. */
   sink(sink: Sink<T>): DataStreamSink {
-    return new DataStreamSink(this.add('sink', { descriptor: sink }));
+    return new DataStreamSink(this.add('sink', { connector: sink.connector, options: sink.options }));
   }
 }
 
@@ -138,8 +138,8 @@ export class DataStreamSink {
 
 /** A stream partitioned by key K: keyed state, timers, rolling aggregations and windows. */
 export class KeyedStream<T, K> extends StreamBase {
-  private rolling(op: string, field?: string, fn?: unknown): DataStream<T> {
-    return new DataStream<T>(this.builder, this.add('rollingAggregate', { op, field }, fn));
+  private rolling(op: NodeSpecs['rollingAggregate']['op'], field?: string, fn?: unknown): DataStream<T> {
+    return new DataStream<T>(this.builder, this.add('rollingAggregate', field === undefined ? { op } : { op, field }, fn));
   }
   /** Rolling reduce per key: emits every update in streaming mode, the final value per key in batch mode. */
   reduce(fn: (a: T, b: T) => T): DataStream<T> { return this.rolling('reduce', undefined, fn); }
@@ -190,8 +190,8 @@ export class WindowedStream<T, K, W> {
     this.settings.lateDataTag = tag.name;
     return this;
   }
-  private finish<U>(fn: string, userFn: unknown, project: unknown): DataStream<U> {
-    const node = this.builder.add(this.kind, [this.input.id], { ...this.settings, function: fn, project }, userFn);
+  private finish<U>(fn: WindowSpec['function'], userFn: unknown, project: unknown): DataStream<U> {
+    const node = this.builder.add(this.kind, [this.input.id], { ...this.settings, function: fn, projected: project !== undefined }, [userFn, project]);
     return new DataStream<U>(this.builder, node);
   }
   /** Incremental reduce per window; `project` adds window metadata. */

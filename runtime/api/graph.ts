@@ -7,32 +7,95 @@
  * In: calls on DataStream/KeyedStream/... Out: `Graph { nodes }` in creation order.
  */
 import type { Duration } from './duration.ts';
+import type { WindowAssigner } from './windows.ts';
+
+/** The settings of a window or windowAll node. */
+export interface WindowSpec {
+  assigner: WindowAssigner;
+  /** ms a fired window is kept for late elements (0: none). */
+  allowedLateness: number;
+  /** The side-output tag late elements go to (otherwise they are dropped and counted). */
+  lateDataTag?: string;
+  /** Which window function the user gave; the function (and its projection) is the node's `fn`. */
+  function: 'reduce' | 'aggregate' | 'process';
+  /** Whether a projection `(result, { key, window })` follows the window function. */
+  projected: boolean;
+}
+
+/** The settings of a source or sink: its connector and the options the user wrote. */
+export interface ConnectorSpec {
+  connector: string;
+  /** The descriptor's options: as written in the graph a worker builds (functions included), a JSON summary in the compiler's plan. */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/** No settings. */
+export type NoSpec = Record<never, never>;
+
+/**
+ * The settings of every kind of node, by kind: one table shared by the DSL
+ * builder (which fills them), the compiler's plan (which holds them as JSON)
+ * and the runtime (which reads them, or gets them as literals in generated
+ * code). User functions are not settings: they are the node's `fn`.
+ */
+export interface NodeSpecs {
+  source: ConnectorSpec & { bounded: boolean };
+  map: NoSpec;
+  filter: NoSpec;
+  flatMap: NoSpec;
+  process: NoSpec;
+  assignTimestamps: { maxOutOfOrderness: number; idleTimeout?: number };
+  keyBy: NoSpec;
+  rollingAggregate: { op: 'reduce' | 'sum' | 'min' | 'max' | 'minBy' | 'maxBy'; field?: string };
+  keyedProcess: NoSpec;
+  window: WindowSpec;
+  windowAll: WindowSpec;
+  union: NoSpec;
+  coMap: { keyed: boolean };
+  coProcess: { keyed: boolean };
+  sideOutput: { tag: string };
+  rebalance: NoSpec;
+  sink: ConnectorSpec;
+}
 
 /** Every kind of node the DSL can create. */
-export type NodeKind =
-  | 'source' | 'map' | 'filter' | 'flatMap' | 'process' | 'assignTimestamps'
-  | 'keyBy' | 'rollingAggregate' | 'keyedProcess' | 'window' | 'windowAll'
-  | 'union' | 'coMap' | 'coProcess' | 'sideOutput' | 'rebalance' | 'sink';
+export type NodeKind = keyof NodeSpecs;
 
 /** A stack frame position in the evaluated module (1-based line and column); the compiler maps it back to the user's file. */
 export interface StackPosition { file: string; line: number; column: number }
 
-/** One operator, source or sink of the logical graph. */
-export interface GraphNode {
+/** What every node has, whatever its kind. */
+interface GraphNodeBase {
   readonly id: number;
-  readonly kind: NodeKind;
   /** Upstream node ids, in argument order (for connect: [first, second]). */
   readonly inputs: number[];
-  /** The user function this node calls (map/filter/flatMap/keyBy/reduce/timestamps), or the user's function object (process). */
+  /**
+   * The user function this node calls (map/filter/flatMap/keyBy/reduce/timestamps), the user's
+   * function object (process), `[fn1, fn2]` (connected map) or `[windowFunction, projection]` (windows).
+   */
   fn?: unknown;
-  /** Operator settings: field names, window assigner, connector descriptor, side-output tag... */
-  readonly props: Record<string, unknown>;
   /** Set by `.setParallelism(n)`; otherwise the optimizer decides. */
   parallelism?: number;
   /** Set by `.name(s)`. */
   name?: string;
   /** The stack above the DSL call that created the node, innermost first, when call sites are captured (compile time). */
   frames?: StackPosition[];
+}
+
+/** One operator, source or sink of the logical graph: `kind` says which, and narrows `spec` to its settings. */
+export type GraphNode = GraphNodeOf<NodeKind>;
+
+/** A node of the kinds K. */
+export type GraphNodeOf<K extends NodeKind> = { [P in K]: GraphNodeBase & { readonly kind: P; readonly spec: NodeSpecs[P] } }[K];
+
+/**
+ * The settings generated code bakes in as literals, as JSON: the node's spec,
+ * or null for sources and sinks (whose options a worker reads from the graph
+ * it builds, so their data may differ from build to run). A worker compares
+ * them with the manifest's and refuses to run a graph built differently.
+ */
+export function bakedSettings(node: GraphNode): string | null {
+  return node.kind === 'source' || node.kind === 'sink' ? null : JSON.stringify(node.spec);
 }
 
 /** Job-level options: `pipeline(name, build, options)`. */
@@ -60,10 +123,10 @@ export class GraphBuilder {
   private readonly captureCallSites = (globalThis as Record<symbol, unknown>)[CAPTURE_KEY] === true;
 
   /** Adds a node and records the user's call site when capturing. */
-  add(kind: NodeKind, inputs: number[], props: Record<string, unknown> = {}, fn?: unknown): GraphNode {
-    const node: GraphNode = { id: this.nodes.length, kind, inputs, props, fn };
+  add<K extends NodeKind>(kind: K, inputs: number[], spec: NodeSpecs[K], fn?: unknown): GraphNodeOf<K> {
+    const node = { id: this.nodes.length, kind, inputs, spec, fn } as GraphNode as GraphNodeOf<K>;
     if (this.captureCallSites) node.frames = callerFrames();
-    this.nodes.push(node);
+    this.nodes.push(node as GraphNode);
     return node;
   }
 }

@@ -40,7 +40,7 @@ export function instantiateGraph(definition: Pipeline): Graph {
   const env: StreamExecutionEnvironment = {
     source<T>(source: Source<T>): DataStream<T> {
       if (!source || source.kind !== 'connector' || !('source' in source)) throw new TypeError('p.source(...) needs a source connector such as file.lines(path) or kafka.source({...})');
-      return new DataStream<T>(builder, builder.add('source', [], { descriptor: source }));
+      return new DataStream<T>(builder, builder.add('source', [], { connector: source.connector, options: source.options, bounded: source.source.bounded }));
     },
   };
   definition.build(env);

@@ -61,6 +61,8 @@ export interface ManifestNode {
   label: string;
   /** The DSL call as `file:line:col` (null when unknown). */
   site: string | null;
+  /** The settings generated code was built with (bakedSettings), checked against the graph a worker builds. */
+  settings: string | null;
 }
 
 /** The whole manifest. */

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
-import type { Graph } from '../api/graph.ts';
+import { bakedSettings, type Graph } from '../api/graph.ts';
 import { DeadLetterFile, FailFastError } from './dead-letter.ts';
 import { createLogger } from './log.ts';
 import { LocalJob } from './local/job.ts';
@@ -27,11 +27,15 @@ export function checkGraph(graph: Graph, manifest: Manifest): void {
   if (kinds.length !== manifest.nodes.length || kinds.some((k, i) => k !== manifest.nodes[i].kind)) {
     throw new Error(`the pipeline's graph differs from the one this bundle was built from (${kinds.length} nodes vs ${manifest.nodes.length}); the build function must build the same graph every time — rebuild with pipec build`);
   }
+  const changed = graph.nodes.find((node, i) => bakedSettings(node) !== manifest.nodes[i].settings);
+  if (changed) {
+    throw new Error(`the settings of ${manifest.nodes[changed.id].label} (node ${changed.id}) differ from the ones this bundle was built with (${bakedSettings(changed)} vs ${manifest.nodes[changed.id].settings}); the build function must build the same graph every time — rebuild with pipec build`);
+  }
 }
 
 export function defaultDeadLetterFile(graph: Graph): string {
-  const fileSink = graph.nodes.find((n) => n.kind === 'sink' && String((n.props.descriptor as { connector: string }).connector).startsWith('file.'));
-  const dir = fileSink ? path.dirname(String((fileSink.props.descriptor as { options: { path: string } }).options.path)) : '.';
+  const fileSink = graph.nodes.find((n) => n.kind === 'sink' && n.spec.connector.startsWith('file.'));
+  const dir = fileSink?.kind === 'sink' ? path.dirname(String(fileSink.spec.options.path)) : '.';
   return path.join(dir, `${graph.name}.dead-letter.jsonl`);
 }
 

@@ -4,7 +4,7 @@
  * parallel instance (Flink's subtask, Kafka Streams' StreamTask) and feeds the
  * returned StageInstance.
  */
-import type { Graph, GraphNode } from '../api/graph.ts';
+import type { Graph, GraphNode, NodeSpecs } from '../api/graph.ts';
 import type { Metrics } from '../api/functions.ts';
 import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from './connectors/types.ts';
 import type { KeyedStateBackend } from './state/backend.ts';
@@ -49,7 +49,7 @@ export interface StageEnv {
   /** Processing time (the wall clock, or a manual clock in tests). */
   readonly time: ProcessingTimeService;
   /** The watermark generator of an assignTimestamps node. */
-  watermarkGenerator(nodeId: number): WatermarkGenerator;
+  watermarkGenerator(nodeId: number, spec: NodeSpecs['assignTimestamps']): WatermarkGenerator;
   /** Registers an event-time operator's watermark callback. */
   onWatermark(nodeId: number, onWatermark: (watermark: number) => void): void;
   /** Sends a record to a side output: to `route` (the generated reader) when one exists; observed by pipec/testing. */

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
-import type { Graph } from '../api/graph.ts';
+import { bakedSettings, type Graph } from '../api/graph.ts';
 import { LocalJob } from '../internal/local/job.ts';
 import { ManualTime } from '../internal/time.ts';
 import { DeadLetterFile } from '../internal/dead-letter.ts';
@@ -197,12 +197,26 @@ export class PipelineTest {
 
 const loadedPipelines = new Map<string, ReturnType<typeof compileAndLoad>>();
 
-/** Compiled pipelines are cached per file and modification time: tests may start the same pipeline many times. */
-function load(file: string): ReturnType<typeof compileAndLoad> {
+/**
+ * Compiled pipelines are cached per file, modification time and the settings
+ * its build function produces now (tests may start the same pipeline many
+ * times, and a build function may read its settings from the environment:
+ * generated code bakes settings in, so other settings need another build).
+ */
+async function load(file: string): ReturnType<typeof compileAndLoad> {
   const id = `${path.resolve(file)}@${fs.statSync(file).mtimeMs}`;
   let loaded = loadedPipelines.get(id);
   if (!loaded) { loaded = compileAndLoad(file); loadedPipelines.set(id, loaded); }
-  return loaded;
+  const { definition } = await loaded;
+  const settings = JSON.stringify(instantiateGraph(definition).nodes.map(bakedSettings));
+  const variant = `${id}#${settings}`;
+  let current = loadedPipelines.get(variant);
+  if (!current) {
+    const { manifest } = await loaded;
+    current = settings === JSON.stringify(manifest.nodes.map((n) => n.settings)) ? loaded : compileAndLoad(file);
+    loadedPipelines.set(variant, current);
+  }
+  return current;
 }
 
 /** Type-checks, plans and generates a pipeline file, then loads its stage modules into this process. */

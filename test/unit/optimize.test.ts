@@ -5,15 +5,22 @@ import { test } from 'node:test';
 import { optimize } from '../../compiler/phases/4-optimize/index.ts';
 import type { LogicalNode, LogicalPlan } from '../../compiler/ir/logical-plan.ts';
 
-type Spec = [kind: LogicalNode['kind'], inputs: number[], extra?: Partial<LogicalNode>];
+type Spec = [kind: LogicalNode['kind'], inputs: number[], extra?: { parallelism?: number; spec?: object }];
+
+/** Settings of each kind for these tests (sources read a collection, sinks print). */
+function specOf(kind: LogicalNode['kind']): object {
+  if (kind === 'source') return { connector: 'collection', options: {}, bounded: true };
+  if (kind === 'sink') return { connector: 'print', options: {} };
+  if (kind === 'rollingAggregate') return { op: 'sum', field: 'n' };
+  return {};
+}
 
 function planOf(specs: Spec[], parallelism = 1): LogicalPlan {
   return {
     pipeline: 't', file: 't.ts', parallelism, mode: 'batch', checkpoint: null,
     nodes: specs.map(([kind, inputs, extra], id) => ({
-      id, kind, label: kind, inputs, parallelism: null, name: null, props: {},
-      connector: kind === 'source' ? 'collection' : kind === 'sink' ? 'print' : null, bounded: kind === 'source' ? true : null, site: null, ...extra,
-    })),
+      id, kind, label: kind, inputs, parallelism: extra?.parallelism ?? null, name: null, spec: extra?.spec ?? specOf(kind), site: null,
+    }) as LogicalNode),
   };
 }
 
@@ -64,7 +71,7 @@ test('a union that would put a shuffle inside one stage is cut instead', () => {
 });
 
 test('side outputs stay chained to the operator that produces them', () => {
-  const physical = optimize(planOf([['source', []], ['process', [0]], ['sideOutput', [1], { props: { tag: 'bad' } }], ['sink', [2]], ['sink', [1]]], 1));
+  const physical = optimize(planOf([['source', []], ['process', [0]], ['sideOutput', [1], { spec: { tag: 'bad' } }], ['sink', [2]], ['sink', [1]]], 1));
   assert.equal(physical.stages.length, 1);
 });
 

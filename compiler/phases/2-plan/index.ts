@@ -59,7 +59,7 @@ export async function plan(loaded: LoadedProgram): Promise<PlanResult> {
     const nodes = evaluation.nodes.map(({ node, frames }) => ({ ...node, site: frames ? mapper.userPosition(frames) : null }));
     const sources = nodes.filter((n) => n.kind === 'source');
     const requested = evaluation.options.mode ?? 'auto';
-    const mode = requested === 'auto' ? (sources.every((s) => s.bounded) ? 'batch' : 'streaming') : requested;
+    const mode = requested === 'auto' ? (sources.every((s) => s.kind === 'source' && s.spec.bounded) ? 'batch' : 'streaming') : requested;
     const checkpoint = evaluation.options.checkpoint;
     return {
       plan: {

@@ -2,12 +2,12 @@
  * Turns runtime GraphNodes (with functions and connector descriptors) into
  * JSON LogicalNodes with readable labels.
  */
-import type { GraphNode } from '../../../runtime/api/graph.ts';
-import type { ConnectorDescriptor, Source } from '../../../runtime/api/connectors.ts';
+import type { ConnectorSpec, GraphNode } from '../../../runtime/api/graph.ts';
 import { connectorDefinition } from '../../../runtime/internal/connectors/registry.ts';
 import type { LogicalNode, SourcePosition } from '../../ir/logical-plan.ts';
 
 /** A JSON-safe summary of a settings value: functions and large arrays are described, not copied. */
+export function summarize<T>(value: T, depth?: number): T;
 export function summarize(value: unknown, depth = 0): unknown {
   if (typeof value === 'function') return '<function>';
   if (typeof value === 'bigint') return `${value}n`;
@@ -15,39 +15,31 @@ export function summarize(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.length > 8 || depth > 2 ? `<${value.length} items>` : value.map((v) => summarize(v, depth + 1));
   if (depth > 3) return '<object>';
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) if (v !== undefined && key !== 'kind') out[key] = summarize(v, depth + 1);
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = summarize(v, depth + 1);
   return out;
 }
 
 /** `file.lines(in.txt)`: the connector's name and what its definition says it reads or writes. */
-function describeConnector(descriptor: ConnectorDescriptor): string {
-  return `${descriptor.connector}(${connectorDefinition(descriptor.connector)?.describe(descriptor.options) ?? ''})`;
+function describeConnector(spec: ConnectorSpec): string {
+  return `${spec.connector}(${connectorDefinition(spec.connector)?.describe(spec.options) ?? ''})`;
 }
 
 function labelOf(node: GraphNode): string {
-  const p = node.props;
   switch (node.kind) {
-    case 'source': return `source ${describeConnector(p.descriptor as ConnectorDescriptor)}`;
-    case 'sink': return `sink ${describeConnector(p.descriptor as ConnectorDescriptor)}`;
-    case 'rollingAggregate': return p.field ? `${p.op}(${p.field})` : String(p.op);
+    case 'source': case 'sink': return `${node.kind} ${describeConnector(node.spec)}`;
+    case 'rollingAggregate': return node.spec.field ? `${node.spec.op}(${node.spec.field})` : node.spec.op;
     case 'window': case 'windowAll': {
-      const a = p.assigner as { type: string; size: number; slide: number; gap: number };
+      const a = node.spec.assigner;
       const shape = a.type === 'session' ? `gap ${a.gap}` : a.type === 'sliding' || (a.type === 'count' && a.slide !== a.size) ? `${a.size}/${a.slide}` : `${a.size}`;
-      return `${node.kind} ${a.type}(${shape}) ${p.function}`;
+      return `${node.kind} ${a.type}(${shape}) ${node.spec.function}`;
     }
-    case 'sideOutput': return `sideOutput(${p.tag})`;
+    case 'sideOutput': return `sideOutput(${node.spec.tag})`;
     default: return node.kind;
   }
 }
 
-/** The LogicalNode for one GraphNode, positioned at `site`. */
+/** The LogicalNode for one GraphNode, positioned at `site`: its settings as JSON (functions summarized). */
 export function toLogicalNode(node: GraphNode, site: SourcePosition | null): LogicalNode {
-  const descriptor = node.props.descriptor as ConnectorDescriptor | undefined;
-  const props: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node.props)) {
-    if (value === undefined) continue;
-    props[key] = key === 'descriptor' ? { connector: descriptor!.connector, options: summarize(descriptor!.options) } : summarize(value);
-  }
   const label = labelOf(node);
   return {
     id: node.id,
@@ -56,9 +48,7 @@ export function toLogicalNode(node: GraphNode, site: SourcePosition | null): Log
     inputs: [...node.inputs],
     parallelism: node.parallelism ?? null,
     name: node.name ?? null,
-    props,
-    connector: descriptor?.connector ?? null,
-    bounded: node.kind === 'source' ? (descriptor as Source<unknown>).source.bounded : null,
+    spec: summarize(node.spec),
     site,
-  };
+  } as LogicalNode;
 }

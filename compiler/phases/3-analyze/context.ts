@@ -6,7 +6,8 @@ import type ts from 'typescript';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import type { Host } from '../../host.ts';
 import type { FunctionPlan } from '../../ir/analysis.ts';
-import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
+import type { LogicalNodeOf, LogicalPlan } from '../../ir/logical-plan.ts';
+import type { NodeKind } from '../../../runtime/api/graph.ts';
 
 /** Shared state of one analyze run. */
 export interface AnalyzeContext {
@@ -22,10 +23,13 @@ export interface AnalyzeContext {
 }
 
 /** One node being visited, with its DSL call in the user's code (null when it could not be found). */
-export interface VisitedNode {
-  node: LogicalNode;
+export interface VisitedNode<K extends NodeKind = NodeKind> {
+  node: LogicalNodeOf<K>;
   call: ts.CallExpression | null;
 }
 
-/** A visitor for one kind of node. */
-export type Visitor = (visited: VisitedNode, ctx: AnalyzeContext) => void;
+/**
+ * A visitor for the nodes of kinds K: `node.spec` is typed by kind. (Declared
+ * as a method so that a visitor of more kinds may serve fewer.)
+ */
+export type Visitor<K extends NodeKind = NodeKind> = { visit(visited: VisitedNode<K>, ctx: AnalyzeContext): void }['visit'];

@@ -50,7 +50,7 @@ function columnTypeOf(type: ts.Type, optional: boolean, checker: ts.TypeChecker)
 
 /** The column types of a `file.csv` source node, or null when its record type is not known. */
 export function csvColumnTypes({ node, call }: VisitedNode, ctx: AnalyzeContext): Record<string, string> | null {
-  if (node.kind !== 'source' || node.connector !== 'file.csv' || !call?.arguments[0]) return null;
+  if (node.kind !== 'source' || node.spec.connector !== 'file.csv' || !call?.arguments[0]) return null;
   const record = recordTypeOf(call.arguments[0], ctx.checker);
   if (!record || record.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return null;
   const columns: Record<string, string> = {};

@@ -13,14 +13,14 @@ import picomatch from 'picomatch';
 import { isDynamicPattern } from 'tinyglobby';
 import { diagnostics, NO_LOCATION, type DiagnosticLocation } from '../../diagnostics/index.ts';
 import { locationAt, locationOfNode } from '../../diagnostics/location.ts';
-import type { LogicalNode } from '../../ir/logical-plan.ts';
+import { connectorOf, type LogicalNode } from '../../ir/logical-plan.ts';
 import type { AnalyzeContext, VisitedNode } from './context.ts';
 
 /** The path option of a file connector node, or null for other connectors. */
 function filePathOf(node: LogicalNode): string | null {
-  if (!node.connector?.startsWith('file.')) return null;
-  const options = (node.props.descriptor as { options?: { path?: unknown } } | undefined)?.options;
-  return typeof options?.path === 'string' ? options.path : null;
+  if (!connectorOf(node)?.startsWith('file.') || (node.kind !== 'source' && node.kind !== 'sink')) return null;
+  const path = node.spec.options.path;
+  return typeof path === 'string' ? path : null;
 }
 
 /** Where a diagnostic about a connector goes: its descriptor argument (`file.csv(...)` in `.sink(file.csv(...))`). */
@@ -59,7 +59,7 @@ export function checkFileSinks(visited: readonly VisitedNode[], ctx: AnalyzeCont
     if (reader) {
       ctx.report(diagnostics.sinkOverwritesInput(connectorLocation(sink, ctx), {
         path: sinkPath,
-        source: `${reader.node.connector}('${filePathOf(reader.node)}')`,
+        source: `${connectorOf(reader.node)}('${filePathOf(reader.node)}')`,
         line: lineOf(reader.node, sink.node),
       }));
       continue;

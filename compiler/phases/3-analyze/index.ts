@@ -13,7 +13,7 @@ import { calleeName, locationAt, locationOfNode } from '../../diagnostics/locati
 import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
-import type { AnalyzeContext, VisitedNode } from './context.ts';
+import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
 import { checkFileSinks } from './files.ts';
 import { edgeSchemas } from './edge-types.ts';
@@ -80,7 +80,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
   for (const node of plan.nodes) {
     const call = callAt(node.site);
     visited.push({ node, call });
-    visitors[node.kind]?.({ node, call }, ctx);
+    (visitors[node.kind] as Visitor | undefined)?.({ node, call }, ctx);
     const columns = csvColumnTypes({ node, call }, ctx);
     if (columns) columnTypes[node.id] = columns;
     if (node.kind !== 'sink' && !consumers.has(node.id)) {

@@ -22,7 +22,7 @@ export function assignParallelism(plan: LogicalPlan): Record<number, number> {
     let p: number;
     if (node.parallelism !== null) p = node.parallelism;
     // Sources read their whole input in one task when their connector says so (files, collections); Kafka's run in parallel.
-    else if (node.kind === 'source') p = connectorDefinition(node.connector ?? '')?.singleTaskSource ? 1 : plan.parallelism;
+    else if (node.kind === 'source') p = connectorDefinition(node.spec.connector)?.singleTaskSource ? 1 : plan.parallelism;
     else if (traitsOf(node.kind).followsInput) p = first;
     else if (traitsOf(node.kind).singleInstance) p = 1;
     else p = plan.parallelism;

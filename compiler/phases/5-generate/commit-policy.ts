@@ -9,18 +9,16 @@ import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { CommitPolicy } from '../../../runtime/internal/manifest.ts';
 import { traitsOf } from '../../../runtime/api/node-traits.ts';
 
-interface AssignerSummary { type: string; size: number; slide: number; offset: number; time?: string }
-
 /** The commit policy of the stage running `nodes`. */
 export function commitPolicyOf(plan: LogicalPlan, nodes: number[]): CommitPolicy {
   const stateful = nodes.map((id) => plan.nodes[id]).filter((node) => traitsOf(node.kind).stateful);
   if (stateful.length === 0) return { kind: 'processed' };
   const windows: Extract<CommitPolicy, { kind: 'windows' }>['windows'] = [];
   for (const node of stateful) {
-    const assigner = node.props.assigner as AssignerSummary | undefined;
-    const isTimeWindow = (node.kind === 'window' || node.kind === 'windowAll') && assigner && (assigner.type === 'tumbling' || assigner.type === 'sliding') && assigner.time === 'event';
-    if (!isTimeWindow) return { kind: 'never' };
-    windows.push({ node: node.id, size: assigner.size, slide: assigner.slide, offset: assigner.offset, allowedLateness: Number(node.props.allowedLateness ?? 0) });
+    if (node.kind !== 'window' && node.kind !== 'windowAll') return { kind: 'never' };
+    const assigner = node.spec.assigner;
+    if ((assigner.type !== 'tumbling' && assigner.type !== 'sliding') || assigner.time !== 'event') return { kind: 'never' };
+    windows.push({ node: node.id, size: assigner.size, slide: assigner.slide, offset: assigner.offset, allowedLateness: node.spec.allowedLateness });
   }
   return { kind: 'windows', windows };
 }

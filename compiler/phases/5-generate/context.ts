@@ -4,7 +4,8 @@
  * functions still to write, and how a branch skips a record.
  */
 import type { Analysis } from '../../ir/analysis.ts';
-import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
+import type { LogicalNode, LogicalNodeOf, LogicalPlan } from '../../ir/logical-plan.ts';
+import type { NodeKind } from '../../../runtime/api/graph.ts';
 import type { PhysicalPlan, Stage, StageEdge } from '../../ir/physical-plan.ts';
 import { CodeWriter } from './writer.ts';
 import { siteLabel as siteLabelOf } from './inline.ts';
@@ -35,8 +36,8 @@ export interface EmitContext {
   inputIndex?: number;
 }
 
-/** Emits the code of one node given its input. */
-export type NodeEmitter = (node: LogicalNode, ctx: EmitContext, gen: StageGen) => void;
+/** Emits the code of one node of the kinds K given its input (`node.spec` typed by kind; a method, so an emitter of more kinds may serve fewer). */
+export type NodeEmitter<K extends NodeKind = NodeKind> = { emit(node: LogicalNodeOf<K>, ctx: EmitContext, gen: StageGen): void }['emit'];
 
 /** Per-stage generation state. */
 export class StageGen {
@@ -57,7 +58,7 @@ export class StageGen {
   /** Every identifier of every inlined user function of the pipeline: no generated name is one of them. */
   private readonly userNames: Set<string>;
 
-  constructor(readonly plan: LogicalPlan, readonly physical: PhysicalPlan, readonly analysis: Analysis, readonly stage: Stage, readonly emitters: Partial<Record<string, NodeEmitter>>) {
+  constructor(readonly plan: LogicalPlan, readonly physical: PhysicalPlan, readonly analysis: Analysis, readonly stage: Stage, readonly emitters: { [K in NodeKind]?: NodeEmitter<K> }) {
     for (const node of plan.nodes) for (const input of node.inputs) this.consumers.set(input, [...(this.consumers.get(input) ?? []), node.id]);
     for (const edge of physical.edges) this.edgesFrom.set(edge.fromNode, [...(this.edgesFrom.get(edge.fromNode) ?? []), edge]);
     this.userNames = userNamesOf(analysis);
@@ -134,7 +135,7 @@ export class StageGen {
   /** `{ tag: emitN, ... }` for the getSideOutput streams that read node `id`'s side outputs. */
   sideRoutes(id: number): string {
     const routes = (this.consumers.get(id) ?? []).map((c) => this.node(c)).filter((c) => c.kind === 'sideOutput')
-      .map((s) => `${JSON.stringify(s.props.tag)}: ${this.head(s.id)}`);
+      .map((s) => `${JSON.stringify(s.kind === 'sideOutput' ? s.spec.tag : '')}: ${this.head(s.id)}`);
     return `{ ${routes.join(', ')} }`;
   }
 
@@ -169,7 +170,7 @@ export class StageGen {
   /** Writes the code for one node reached with `ctx.input`. */
   writeNode(id: number, ctx: EmitContext): void {
     const node = this.node(id);
-    const emitter = this.emitters[node.kind];
+    const emitter = this.emitters[node.kind] as NodeEmitter | undefined;
     if (!emitter) throw new Error(`internal: no code generator for ${node.kind}`);
     emitter(node, ctx, this);
   }

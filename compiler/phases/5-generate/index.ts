@@ -11,7 +11,7 @@ import path from 'node:path';
 import { traitsOf } from '../../../runtime/api/node-traits.ts';
 import type { Analysis } from '../../ir/analysis.ts';
 import type { EmittedPipeline, GeneratedModule, Manifest } from '../../ir/emitted.ts';
-import type { LogicalPlan } from '../../ir/logical-plan.ts';
+import { connectorOf, type LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { pipecRoot, pipecVersion, type Host } from '../../host.ts';
 import { commitPolicyOf } from './commit-policy.ts';
@@ -34,7 +34,7 @@ export function topicFor(pipeline: string, edgeId: string): string {
 
 
 function connectorsOf(plan: LogicalPlan, nodes: number[]): string[] {
-  return [...new Set(nodes.map((n) => plan.nodes[n].connector).filter((c): c is string => c !== null))].sort();
+  return [...new Set(nodes.map((n) => connectorOf(plan.nodes[n])).filter((c): c is string => c !== null))].sort();
 }
 
 /** Generates every module and file of the build. */
@@ -66,7 +66,10 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     // Kinds are checked against the graph a worker rebuilds; labels and call sites name an operator and a line in errors and dead letters.
-    nodes: plan.nodes.map((n) => ({ kind: n.kind, label: n.label, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null })),
+    nodes: plan.nodes.map((n) => ({
+      kind: n.kind, label: n.label, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null,
+      settings: n.kind === 'source' || n.kind === 'sink' ? null : JSON.stringify(n.spec),
+    })),
     ...(analysis.columnTypes ? { columnTypes: analysis.columnTypes } : {}),
     contentHash: hash.digest('hex'),
   };

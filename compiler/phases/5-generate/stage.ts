@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Analysis } from '../../ir/analysis.ts';
 import type { GeneratedModule } from '../../ir/emitted.ts';
-import type { LogicalPlan } from '../../ir/logical-plan.ts';
+import { connectorOf, type LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan, Stage } from '../../ir/physical-plan.ts';
 import { connectorClass } from './connectors.ts';
 import { StageGen } from './context.ts';
@@ -25,7 +25,7 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
   const wiring = new CodeWriter();
   for (const sourceId of stage.sources) {
     const node = plan.nodes[sourceId];
-    const { module, name } = connectorClass(node.connector!, 'source');
+    const { module, name } = connectorClass(connectorOf(node)!, 'source');
     gen.importFrom(module, name);
     wiring.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
     wiring.line(`env.source(${sourceId}, (c) => new ${name}(c), ${gen.head(sourceId)});`);

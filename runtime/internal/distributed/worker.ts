@@ -20,7 +20,6 @@
  * worker sends the output produced so far, commits nothing more and stops
  * with exit code 1.
  */
-import type { ConnectorDescriptor } from '../../api/connectors.ts';
 import type { KafkaFormat } from '../connectors/kafka/api.ts';
 import type { Graph } from '../../api/graph.ts';
 import { keyText, partitionForKey } from '../partitioning.ts';
@@ -272,13 +271,14 @@ export class StageWorker {
       this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
     }
     for (const nodeId of info.nodes) {
-      const descriptor = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
-      if (this.graph.nodes[nodeId].kind === 'source' && descriptor?.connector === 'kafka') {
-        const topic = descriptor.options.topic as string;
+      const node = this.graph.nodes[nodeId];
+      if (node.kind === 'source' && node.spec.connector === 'kafka') {
+        const { options } = node.spec;
+        const topic = options.topic as string;
         await this.client.ensureTopics([{ topic, partitions: this.stage.parallelism }]);
         this.sourceByTopic.set(topic, nodeId);
-        this.sourceFormats.set(nodeId, descriptor.options.format as KafkaFormat<unknown>);
-        inputTopics.push({ topic, fromBeginning: descriptor.options.startFrom === 'earliest' });
+        this.sourceFormats.set(nodeId, options.format as KafkaFormat<unknown>);
+        inputTopics.push({ topic, fromBeginning: options.startFrom === 'earliest' });
       }
     }
     return inputTopics;
@@ -289,8 +289,8 @@ export class StageWorker {
     const upstream = this.manifest.stages[stageId];
     const topics = upstream.inputs.map((id) => namespaced(this.edge(id).topic));
     for (const nodeId of upstream.nodes) {
-      const d = this.graph.nodes[nodeId].props.descriptor as ConnectorDescriptor | undefined;
-      if (this.graph.nodes[nodeId].kind === 'source' && d?.connector === 'kafka') topics.push(d.options.topic as string);
+      const node = this.graph.nodes[nodeId];
+      if (node.kind === 'source' && node.spec.connector === 'kafka') topics.push(node.spec.options.topic as string);
     }
     if (topics.length === 0) return upstream.parallelism;
     let most = 0;

@@ -14,7 +14,6 @@
  * inside such an entry.
  */
 import type { Graph } from '../../api/graph.ts';
-import type { ConnectorDescriptor } from '../../api/connectors.ts';
 import type { Metrics } from '../../api/functions.ts';
 import { checkKey, InvalidKeyError, partitionForKey } from '../partitioning.ts';
 import type { Logger } from '../log.ts';
@@ -362,7 +361,11 @@ export class LocalJob {
   private envFor(stage: StageDefinition, subtask: number): StageEnv {
     const { graph, manifest } = this;
     const runtime = this.runtimes[stage.id][subtask];
-    const descriptorOf = (nodeId: number) => graph.nodes[nodeId].props.descriptor as ConnectorDescriptor;
+    const optionsOf = (nodeId: number) => {
+      const node = graph.nodes[nodeId];
+      if (node.kind !== 'source' && node.kind !== 'sink') throw new Error(`internal: node ${nodeId} is no source or sink`);
+      return node.spec.options;
+    };
     const perNode = <T>(map: Map<number, T>, nodeId: number, create: () => T): T => {
       let value = map.get(nodeId);
       if (value === undefined) { value = create(); map.set(nodeId, value); }
@@ -381,7 +384,7 @@ export class LocalJob {
       node: (nodeId) => graph.nodes[nodeId],
       source: (nodeId, create, emit) => {
         const ctx: SourceContext = {
-          pipeline: graph.name, nodeId, options: descriptorOf(nodeId).options, columnTypes: manifest.columnTypes?.[nodeId], subtask, parallelism: stage.parallelism,
+          pipeline: graph.name, nodeId, options: optionsOf(nodeId), columnTypes: manifest.columnTypes?.[nodeId], subtask, parallelism: stage.parallelism,
           signal: this.abort.signal, log: this.log,
           deadLetter: (record) => this.deadLetters.write(nodeId, record),
           flush: () => this.flush(),
@@ -394,7 +397,7 @@ export class LocalJob {
       sink: (nodeId, create): SinkWriter => {
         let connector = this.sinks.get(nodeId);
         if (!connector) {
-          const ctx: SinkContext = { pipeline: graph.name, nodeId, options: descriptorOf(nodeId).options, parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log };
+          const ctx: SinkContext = { pipeline: graph.name, nodeId, options: optionsOf(nodeId), parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log };
           connector = this.options.createSink?.(nodeId, ctx) ?? create(ctx);
           this.sinks.set(nodeId, connector);
         }
@@ -415,10 +418,9 @@ export class LocalJob {
       backend: (nodeId) => perNode(runtime.backends, nodeId, () => new KeyedStateBackend()),
       keyedState: <S>(nodeId: number) => env.backend(nodeId).table<S>('rolling'),
       timers: (nodeId) => perNode(runtime.timers, nodeId, () => new InternalTimerService()),
-      watermarkGenerator: (nodeId) => perNode(runtime.generators, nodeId, () => {
-        const props = graph.nodes[nodeId].props as { maxOutOfOrderness: number; idleTimeout?: number };
-        return new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, props.maxOutOfOrderness, props.idleTimeout, this.guardedTime, manifest.mode === 'batch');
-      }),
+      watermarkGenerator: (nodeId, spec) => perNode(runtime.generators, nodeId, () => (
+        new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, spec.maxOutOfOrderness, spec.idleTimeout, this.guardedTime, manifest.mode === 'batch')
+      )),
       onWatermark: (nodeId, fn) => runtime.coordinator.register(nodeId, fn),
       sideOutput: (tag, route, value, ts) => {
         this.options.onSideOutput?.(tag, value, ts);

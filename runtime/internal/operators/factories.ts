@@ -4,7 +4,7 @@
  * its state backend, timers and clock from the StageEnv.
  */
 import type { CoProcessFunction, KeyedProcessFunction } from '../../api/functions.ts';
-import type { WindowAssigner } from '../../api/windows.ts';
+import type { WindowSpec } from '../../api/graph.ts';
 import type { StageEnv } from '../stage.ts';
 import { outsideCallError } from './process.ts';
 import { CoProcessOperator, KeyedProcessOperator, type KeyedOperatorContext } from './keyed-process.ts';
@@ -32,20 +32,21 @@ function keyedContext(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: Si
   };
 }
 
-/** The WindowOperator of a window or windowAll node. */
-export function windowOperator(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): WindowOperator {
+/** The WindowOperator of a window (keyed) or windowAll node, with the settings generated code passes. */
+export function windowOperator(env: StageEnv, nodeId: number, spec: WindowSpec, emit: Emit, sideOutputs: SideOutputs): WindowOperator {
   const node = env.node(nodeId);
-  const props = node.props as { assigner: WindowAssigner; allowedLateness: number; lateDataTag?: string; function: string; project?: (r: unknown, m: { key: unknown; window: object }) => unknown };
+  const [fn, project] = node.fn as [unknown, ((r: unknown, m: { key: unknown; window: object }) => unknown) | undefined];
+  const lateTag = spec.lateDataTag;
   return new WindowOperator({
-    assigner: props.assigner,
-    allowedLateness: props.allowedLateness,
-    accumulator: windowAccumulator(props.function, node.fn, props.project),
+    assigner: spec.assigner,
+    allowedLateness: spec.allowedLateness,
+    accumulator: windowAccumulator(spec.function, fn, spec.projected ? project : undefined),
     backend: env.backend(nodeId), timers: env.timers(nodeId), time: env.time,
     batch: env.mode === 'batch',
     keyed: node.kind === 'window',
     emit,
-    late: props.lateDataTag
-      ? (value, ts) => env.sideOutput(props.lateDataTag!, sideOutputs[props.lateDataTag!], value, ts)
+    late: lateTag !== undefined
+      ? (value, ts) => env.sideOutput(lateTag, sideOutputs[lateTag], value, ts)
       : () => env.count(nodeId, 'droppedLateRecords'),
   });
 }
@@ -56,7 +57,6 @@ export function keyedProcessOperator(env: StageEnv, nodeId: number, emit: Emit, 
 }
 
 /** The operator of a connect(...).process(...) node. */
-export function coProcessOperator(env: StageEnv, nodeId: number, emit: Emit, sideOutputs: SideOutputs): CoProcessOperator {
-  const keyed = env.node(nodeId).props.keyed === true;
-  return new CoProcessOperator(keyedContext(env, nodeId, emit, sideOutputs), env.fn<CoProcessFunction<unknown, unknown, unknown>>(nodeId), keyed);
+export function coProcessOperator(env: StageEnv, nodeId: number, spec: { keyed: boolean }, emit: Emit, sideOutputs: SideOutputs): CoProcessOperator {
+  return new CoProcessOperator(keyedContext(env, nodeId, emit, sideOutputs), env.fn<CoProcessFunction<unknown, unknown, unknown>>(nodeId), spec.keyed);
 }

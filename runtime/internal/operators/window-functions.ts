@@ -18,7 +18,7 @@ export interface WindowAccumulator {
 
 const EMPTY = Symbol('empty');
 
-/** Builds the accumulator for a window node from its props and user function. */
+/** Builds the accumulator for a window node from its window function kind, the user function and its projection. */
 export function windowAccumulator(kind: string, fn: unknown, project: ((result: unknown, meta: { key: unknown; window: object }) => unknown) | undefined): WindowAccumulator {
   const finish = (result: unknown, key: unknown, window: object) => (project ? project(result, { key, window }) : result);
   if (kind === 'reduce') {

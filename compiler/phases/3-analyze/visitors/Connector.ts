@@ -8,8 +8,8 @@ import type { Visitor } from '../context.ts';
 const available = CONNECTORS.filter((c) => !c.unavailable).flatMap((c) => c.names);
 const AVAILABLE = `${available.slice(0, -1).join(', ')} or ${available[available.length - 1]}`;
 
-export const Connector: Visitor = ({ node, call }, ctx) => {
-  const connector = node.connector ?? '';
+export const Connector: Visitor<'source' | 'sink'> = ({ node, call }, ctx) => {
+  const connector = node.spec.connector;
   const where = call ? locationOfNode(ctx.host, call.arguments[0] ?? call) : NO_LOCATION;
   const definition = connectorDefinition(connector);
   if (!definition || definition.unavailable) {
@@ -19,8 +19,7 @@ export const Connector: Visitor = ({ node, call }, ctx) => {
     }));
     return;
   }
-  const options = ((node.props.descriptor as { options?: Record<string, unknown> } | undefined)?.options) ?? {};
-  for (const problem of definition.validate?.(options, node.kind === 'source' ? 'source' : 'sink') ?? []) {
+  for (const problem of definition.validate?.(node.spec.options, node.kind === 'source' ? 'source' : 'sink') ?? []) {
     ctx.report(diagnostics.notSupportedYet(where, problem));
   }
 };

@@ -52,15 +52,15 @@ function windowCall(ctx: AnalyzeContext, call: ts.CallExpression, kind: string):
   return null;
 }
 
-export const Window: Visitor = ({ node, call }, ctx) => {
-  const assigner = node.props.assigner as { type: string; time?: string };
+export const Window: Visitor<'window' | 'windowAll'> = ({ node, call }, ctx) => {
+  const assigner = node.spec.assigner;
   if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && call) {
     // The window node is created by the call that finishes the WindowedStream; the mistake is in the .window(...) call.
     const window = windowCall(ctx, call, node.kind);
     const location = window ? methodCallLocation(ctx.host, window) : locationOfNode(ctx.host, calleeName(call));
     ctx.report(diagnostics.eventTimeWithoutTimestamps(location, { assigner: assigner.type }));
   }
-  if (assigner.type === 'session' && node.props.function === 'aggregate' && call?.arguments[0]) {
+  if (assigner.type === 'session' && node.spec.function === 'aggregate' && call?.arguments[0]) {
     const argument = call.arguments[0];
     const type = ctx.checker.getTypeAtLocation(argument);
     const { objectMethods } = resolveFunction(ctx, argument);
@@ -68,6 +68,6 @@ export const Window: Visitor = ({ node, call }, ctx) => {
       ctx.report(diagnostics.sessionWindowNeedsMerge(locationOfNode(ctx.host, argument), {}));
     }
   }
-  const operator = `window ${node.props.function}`;
+  const operator = `window ${node.spec.function}`;
   for (const argument of call?.arguments.slice(0, 2) ?? []) analyzeFunction(ctx, node.id, argument, { operator, inlinable: false, replayed: true });
 };

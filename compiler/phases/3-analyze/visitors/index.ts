@@ -14,7 +14,7 @@ import { KeyedProcess } from './KeyedProcess.ts';
 import { Window } from './Window.ts';
 
 /** Visitors by node kind; kinds without an entry need no analysis (union, rebalance, sideOutput). */
-export const visitors: Partial<Record<NodeKind, Visitor>> = {
+export const visitors: { [K in NodeKind]?: Visitor<K> } = {
   source: Connector,
   sink: Connector,
   map: Map,

@@ -6,11 +6,12 @@
 import { CodeWriter } from '../writer.ts';
 import { siteLabel, writeCall } from '../inline.ts';
 import { LabelSkip, type NodeEmitter } from '../context.ts';
+import { literal } from '../literal.ts';
 
-export const AssignTimestamps: NodeEmitter = (node, ctx, gen) => {
+export const AssignTimestamps: NodeEmitter<'assignTimestamps'> = (node, ctx, gen) => {
   const id = node.id;
   const fp = gen.analysis.functions[id];
-  const generator = gen.declare(`watermarks${id}`, `env.watermarkGenerator(${id})`, `${node.label} (${siteLabel(node.site)}): bounded out-of-orderness watermarks`);
+  const generator = gen.declare(`watermarks${id}`, `env.watermarkGenerator(${id}, ${literal(node.spec)})`, `${node.label} (${siteLabel(node.site)}): bounded out-of-orderness watermarks`);
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
   const ts = gen.name(`ts${id}`);
   writeCall(ctx.w, fp, id, [ctx.input], ts, gen);

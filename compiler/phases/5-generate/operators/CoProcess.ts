@@ -1,10 +1,11 @@
 /** connect(...).process(...): processElement1 / processElement2 of a CoProcessOperator (keyed state and timers when both inputs are keyed). */
 import { siteLabel } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
+import { literal } from '../literal.ts';
 
-export const CoProcess: NodeEmitter = (node, ctx, gen) => {
+export const CoProcess: NodeEmitter<'coProcess'> = (node, ctx, gen) => {
   const id = node.id;
-  const operator = gen.declare(`co${id}`, `rt.coProcessOperator(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your CoProcessFunction`);
+  const operator = gen.declare(`co${id}`, `rt.coProcessOperator(env, ${id}, ${literal(node.spec)}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your CoProcessFunction`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
     gen.close.line(`${operator}.close();`);

@@ -23,10 +23,9 @@ function access(object: string, field: string): string {
   return isPlainName(field) ? `${object}.${field}` : `${object}[${JSON.stringify(field)}]`;
 }
 
-export const RollingAggregate: NodeEmitter = (node, ctx, gen) => {
+export const RollingAggregate: NodeEmitter<'rollingAggregate'> = (node, ctx, gen) => {
   const id = node.id;
-  const op = String(node.props.op);
-  const field = node.props.field as string | undefined;
+  const { op, field } = node.spec;
   const batch = gen.plan.mode === 'batch';
   const w = ctx.w;
   const state = gen.declare(`state${id}`, `env.keyedState<any>(${id})`, `${node.label} (${siteLabel(node.site)}): the current value per key`);

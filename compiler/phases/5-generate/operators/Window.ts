@@ -1,10 +1,11 @@
 /** window / windowAll: a WindowOperator (runtime) per node; its results continue the chain in emitN, late data goes to its side output. */
 import { siteLabel } from '../inline.ts';
 import type { NodeEmitter } from '../context.ts';
+import { literal } from '../literal.ts';
 
-export const Window: NodeEmitter = (node, ctx, gen) => {
+export const Window: NodeEmitter<'window' | 'windowAll'> = (node, ctx, gen) => {
   const id = node.id;
-  const operator = gen.declare(`window${id}`, `rt.windowOperator(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)})`);
+  const operator = gen.declare(`window${id}`, `rt.windowOperator(env, ${id}, ${literal(node.spec)}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)})`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
     gen.close.line(`${operator}.endOfInput();`);

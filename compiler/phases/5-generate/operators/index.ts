@@ -1,5 +1,6 @@
 /** The code generators by node kind (sources are wired by the stage generator, side outputs are continuation heads). */
 import type { NodeEmitter } from '../context.ts';
+import type { NodeKind } from '../../../../runtime/api/graph.ts';
 import { AssignTimestamps } from './AssignTimestamps.ts';
 import { CoMap } from './CoMap.ts';
 import { CoProcess } from './CoProcess.ts';
@@ -15,7 +16,7 @@ import { Sink } from './Sink.ts';
 import { Union } from './Union.ts';
 import { Window } from './Window.ts';
 
-export const emitters: Partial<Record<string, NodeEmitter>> = {
+export const emitters: { [K in NodeKind]?: NodeEmitter<K> } = {
   map: Map, filter: Filter, flatMap: FlatMap, keyBy: KeyBy, rebalance: Rebalance, union: Union,
   process: Process, rollingAggregate: RollingAggregate, sink: Sink, assignTimestamps: AssignTimestamps,
   window: Window, windowAll: Window, keyedProcess: KeyedProcess, coMap: CoMap, coProcess: CoProcess,

@@ -10,7 +10,7 @@ export const stage0: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // assignTimestamps (click-rank.ts:15): bounded out-of-orderness watermarks
-    const watermarks2 = env.watermarkGenerator(2);
+    const watermarks2 = env.watermarkGenerator(2, { maxOutOfOrderness: 2000 });
     // to stage 1 (hash partitioning)
     const out4 = env.output("window-4");
 

@@ -10,7 +10,7 @@ export const stage1: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // window sliding(60000/1000) aggregate (click-rank.ts:18)
-    const window4 = rt.windowOperator(env, 4, emit4, {  });
+    const window4 = rt.windowOperator(env, 4, { assigner: { kind: "windowAssigner", type: "sliding", size: 60000, slide: 1000, offset: 0, gap: 0, time: "event" }, allowedLateness: 0, function: "aggregate", projected: true }, emit4, {  });
     env.onWatermark(4, (wm) => window4.onWatermark(wm));
     // sink kafka(click_rank) (click-rank.ts:21)
     const sink5 = env.sink(5, (c) => new KafkaSink(c));

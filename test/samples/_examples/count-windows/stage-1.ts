@@ -10,7 +10,7 @@ export const stage1: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // window count(5) aggregate (count-windows.ts:13)
-    const window2 = rt.windowOperator(env, 2, emit2, {  });
+    const window2 = rt.windowOperator(env, 2, { assigner: { kind: "windowAssigner", type: "count", size: 5, slide: 5 }, allowedLateness: 0, function: "aggregate", projected: true }, emit2, {  });
     env.onWatermark(2, (wm) => window2.onWatermark(wm));
     // sink print() (count-windows.ts:14)
     const sink3 = env.sink(3, (c) => new PrintSink(c));

@@ -10,7 +10,7 @@ export const stage2: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // window count(10/5) aggregate (count-windows.ts:17)
-    const window4 = rt.windowOperator(env, 4, emit4, {  });
+    const window4 = rt.windowOperator(env, 4, { assigner: { kind: "windowAssigner", type: "count", size: 10, slide: 5 }, allowedLateness: 0, function: "aggregate", projected: true }, emit4, {  });
     env.onWatermark(4, (wm) => window4.onWatermark(wm));
     // sink print() (count-windows.ts:18)
     const sink5 = env.sink(5, (c) => new PrintSink(c));

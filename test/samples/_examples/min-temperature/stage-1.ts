@@ -10,7 +10,7 @@ export const stage1: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // window sliding(15000/5000) aggregate (min-temperature.ts:13)
-    const window3 = rt.windowOperator(env, 3, emit3, {  });
+    const window3 = rt.windowOperator(env, 3, { assigner: { kind: "windowAssigner", type: "sliding", size: 15000, slide: 5000, offset: 0, gap: 0, time: "event" }, allowedLateness: 0, function: "aggregate", projected: true }, emit3, {  });
     env.onWatermark(3, (wm) => window3.onWatermark(wm));
     // sink print() (min-temperature.ts:14)
     const sink4 = env.sink(4, (c) => new PrintSink(c));

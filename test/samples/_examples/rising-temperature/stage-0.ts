@@ -10,7 +10,7 @@ export const stage0: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // assignTimestamps (rising-temperature.ts:34): bounded out-of-orderness watermarks
-    const watermarks1 = env.watermarkGenerator(1);
+    const watermarks1 = env.watermarkGenerator(1, { maxOutOfOrderness: 1000 });
     // to stage 1 (hash partitioning)
     const out3 = env.output("keyedProcess-3");
 

@@ -10,7 +10,7 @@ export const stage1: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // window session(gap 30000) aggregate (user-sessions.ts:23)
-    const window3 = rt.windowOperator(env, 3, emit3, {  });
+    const window3 = rt.windowOperator(env, 3, { assigner: { kind: "windowAssigner", type: "session", size: 0, slide: 0, offset: 0, gap: 30000, time: "event" }, allowedLateness: 0, function: "aggregate", projected: true }, emit3, {  });
     env.onWatermark(3, (wm) => window3.onWatermark(wm));
     // sink print() (user-sessions.ts:24)
     const sink4 = env.sink(4, (c) => new PrintSink(c));
