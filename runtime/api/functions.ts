@@ -39,9 +39,9 @@ export interface Context<O> {
 
 /** A non-keyed ProcessFunction: `stream.process({ processElement(v, ctx) { ... } })`. */
 export interface ProcessFunction<I, O> {
-  open?(ctx: Context<O>): void;
+  open?(ctx: Context<O>): void | Promise<void>;
   processElement(value: I, ctx: Context<O>): void;
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 /** Flink's ValueState. */
@@ -90,27 +90,27 @@ export interface OnTimerContext<K, O> extends KeyedContext<K, O> {
 
 /** Flink's KeyedProcessFunction. */
 export interface KeyedProcessFunction<K, I, O> {
-  open?(ctx: KeyedContext<K, O>): void;
+  open?(ctx: KeyedContext<K, O>): void | Promise<void>;
   processElement(value: I, ctx: KeyedContext<K, O>): void;
   onTimer?(timestamp: number, ctx: OnTimerContext<K, O>): void;
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 /** A two-input process function for `connect(...).process(...)`. */
 export interface CoProcessFunction<I1, I2, O> {
-  open?(ctx: Context<O>): void;
+  open?(ctx: Context<O>): void | Promise<void>;
   processElement1(value: I1, ctx: Context<O>): void;
   processElement2(value: I2, ctx: Context<O>): void;
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 /** Flink's KeyedCoProcessFunction: a two-input function over keyed connected streams, with keyed state and timers. */
 export interface KeyedCoProcessFunction<K, I1, I2, O> {
-  open?(ctx: KeyedContext<K, O>): void;
+  open?(ctx: KeyedContext<K, O>): void | Promise<void>;
   processElement1(value: I1, ctx: KeyedContext<K, O>): void;
   processElement2(value: I2, ctx: KeyedContext<K, O>): void;
   onTimer?(timestamp: number, ctx: OnTimerContext<K, O>): void;
-  close?(): void;
+  close?(): void | Promise<void>;
 }
 
 /** Flink's AggregateFunction. `merge` is required for session windows. */

@@ -74,10 +74,16 @@ export interface StageEnv {
 export interface StageInstance {
   /** Entry points for records arriving over cut edges, by edge id. */
   inputs: Record<string, EdgeInput>;
+  /** Runs the user functions' `open(ctx)` (which may be async); awaited before the instance gets its first record. */
+  open(): Promise<void>;
   /** Called once every input of the instance has ended, before the final +∞ watermark (batch: emit final values). */
   finish(): void;
-  /** Called after the final watermark: close user functions, fire processing-time windows. */
-  close(): void;
+  /**
+   * Called after the final watermark: fires processing-time windows (at once,
+   * before the promise), then runs the user functions' `close()` (which may be
+   * async); the job awaits it before its sinks close.
+   */
+  close(): Promise<void>;
 }
 
 /** What a generated stage module exports. */

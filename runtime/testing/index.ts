@@ -107,6 +107,12 @@ export class PipelineTest {
     this.done.catch(() => undefined); // surfaced by rethrow() and finish()
   }
 
+  /** @internal Waits for the user functions' open(ctx) (which may be async); throws if one failed. */
+  async opened(): Promise<void> {
+    await Promise.race([this.job.ready, this.done]);
+    this.rethrow();
+  }
+
   /** Throws the job's failure, if any, at the test step that caused it. */
   private rethrow(): void {
     if (this.job.hasFailed) throw this.job.failureCause;
@@ -258,5 +264,7 @@ export async function testPipeline(file: string, options: TestOptions = {}): Pro
   const graph = instantiateGraph(definition);
   const selected = options.stage === undefined ? stages : stages.filter((s) => s.id === options.stage);
   if (selected.length === 0) throw new Error(`the pipeline has no stage ${options.stage}`);
-  return new PipelineTest(graph, manifest, selected, options);
+  const test = new PipelineTest(graph, manifest, selected, options);
+  await test.opened();
+  return test;
 }

@@ -26,6 +26,17 @@ export interface FunctionRole {
   inlinable: boolean;
   /** Whether it is re-run when input is replayed (everything but generator sources and sinks). */
   replayed: boolean;
+  /** Methods of a function object that may be async (the runtime awaits them): no PC1005 for those. */
+  asyncMethods?: ReadonlySet<string>;
+}
+
+/** open(ctx) and close() of process functions may be async: the runtime awaits open before the first record and close at the end. */
+export const LIFECYCLE_METHODS: ReadonlySet<string> = new Set(['open', 'close']);
+
+/** `open` for `open() {}`, `open: async () => {}` and `open: async function () {}` in an object literal. */
+function methodName(fn: FunctionNode): string | null {
+  const named = ts.isMethodDeclaration(fn) ? fn : ts.isPropertyAssignment(fn.parent) ? fn.parent : null;
+  return named && (ts.isIdentifier(named.name) || ts.isStringLiteral(named.name)) ? named.name.text : null;
 }
 
 type FunctionNode = ts.ArrowFunction | ts.FunctionExpression | ts.FunctionDeclaration | ts.MethodDeclaration;
@@ -399,7 +410,7 @@ export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: t
   let usesThisOrArguments = false;
   for (const f of functions) {
     if (!f.body) continue;
-    if (checkAsync(ctx, f, role.operator)) problems = true;
+    if (!role.asyncMethods?.has(methodName(f) ?? '') && checkAsync(ctx, f, role.operator)) problems = true;
     if (role.replayed) checkNonDeterminism(ctx, f, role.operator);
     const { captures, usesThis } = capturesOf(ctx, f);
     usesThisOrArguments ||= usesThis;

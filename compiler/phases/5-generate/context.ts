@@ -45,7 +45,12 @@ export class StageGen {
   readonly functions = new CodeWriter();
   readonly imports = new Map<string, Set<string>>();
   readonly inputs: Array<{ edge: StageEdge; w: CodeWriter }> = [];
+  /** Awaited before the first record: the user functions' open(ctx). */
+  readonly open = new CodeWriter();
   readonly finish = new CodeWriter();
+  /** At the end, synchronously, first: fire what is still due (processing-time windows). */
+  readonly endOfInput = new CodeWriter();
+  /** At the end, after endOfInput: await the user functions' close(). */
   readonly close = new CodeWriter();
   private readonly declared = new Set<string>();
   private readonly registered = new Set<number>();

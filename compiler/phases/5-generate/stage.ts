@@ -66,10 +66,12 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
             out.block(`${JSON.stringify(edge.id)}(${gen.name('key')}: any, ${gen.name('value')}: any, ${gen.name('ts')}: number | undefined): void {`, () => out.append(w), '},');
           }
         }, '},');
+        if (gen.open.empty) out.line('async open(): Promise<void> {},');
+        else out.block('async open(): Promise<void> {', () => out.append(gen.open), '},');
         if (gen.finish.empty) out.line('finish(): void {},');
         else out.block('finish(): void {', () => out.append(gen.finish), '},');
-        if (gen.close.empty) out.line('close(): void {},');
-        else out.block('close(): void {', () => out.append(gen.close), '},');
+        if (gen.endOfInput.empty && gen.close.empty) out.line('async close(): Promise<void> {},');
+        else out.block('async close(): Promise<void> {', () => out.append(gen.endOfInput).append(gen.close), '},');
       }, '};');
     }, '},');
   }, '};');

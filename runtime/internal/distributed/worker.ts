@@ -373,6 +373,9 @@ export class StageWorker {
       // away is dropped: a task started mid-stream would commit offsets from a partial view (Kafka Streams does the same).
       const task = this.tasks.get(batch.partition);
       if (!task) { this.log.debug({ partition: batch.partition }, 'dropping a batch of a partition this worker no longer owns'); return; }
+      // The task's user functions finish open(ctx) (possibly async) before its first record.
+      await Promise.race([task.job.ready, task.running]);
+      if (task.job.hasFailed) { await this.flushOutgoing(); return; }
       for (const record of batch.records) {
         try {
           task.deliver(record);

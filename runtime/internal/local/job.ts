@@ -87,6 +87,14 @@ export class LocalJob {
   private loggedUserError = false;
   /** Records delivered per input edge from outside the job (the position a dead letter names). */
   private readonly edgePositions = new Map<string, number>();
+  /** The instances' close(), awaited before the sinks close. */
+  private readonly closing: Array<Promise<void>> = [];
+  private markReady: () => void = () => undefined;
+  /**
+   * Resolves once every instance's open() has finished: records pushed from
+   * outside the job (stage workers, pipec/testing) must wait for it.
+   */
+  readonly ready = new Promise<void>((resolve) => { this.markReady = resolve; });
 
   constructor(
     private readonly graph: Graph,
@@ -256,6 +264,7 @@ export class LocalJob {
       inputs.catch(() => undefined); // observed by the race; may reject after a failure already ended it
       await Promise.race([inputs, this.failedRun]);
       if (this.failed) throw this.failure;
+      await Promise.race([Promise.all(this.closing), this.failedRun]);
     } catch (error) {
       this.fail(error);
       if (error instanceof FailFastError) {
@@ -286,6 +295,9 @@ export class LocalJob {
       this.instances[stage.id] = [];
       for (let subtask = 0; subtask < stage.parallelism; subtask++) this.instances[stage.id][subtask] = stage.create(this.envFor(stage, subtask));
     }
+    // User functions' open(ctx) may be async: every one finishes before any record flows.
+    await Promise.all(this.instances.flat().map((instance) => instance.open()));
+    this.markReady();
     for (const stage of this.stages) {
       const info = this.manifest.stages[stage.id];
       this.pending[stage.id] = Array.from({ length: stage.parallelism }, (_, subtask) =>
@@ -343,7 +355,7 @@ export class LocalJob {
     const instance = this.instances[stageId][subtask];
     instance.finish();
     this.runtimes[stageId][subtask].coordinator.endAll();
-    instance.close();
+    this.closing.push(instance.close().catch((error: unknown) => this.fail(error)));
     for (const edgeId of this.manifest.stages[stageId].outputs) {
       const edge = this.edges.get(edgeId)!;
       if (!this.instances[edge.to]) continue;

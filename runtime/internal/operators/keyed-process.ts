@@ -85,7 +85,10 @@ abstract class KeyedOperatorBase {
 export class KeyedProcessOperator extends KeyedOperatorBase {
   constructor(op: KeyedOperatorContext, private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>) {
     super(op, true);
-    fn.open?.(this.context as KeyedContext<unknown, unknown>);
+  }
+  /** The user's open(ctx), awaited before the first record. */
+  async open(): Promise<void> {
+    await this.fn.open?.(this.context as KeyedContext<unknown, unknown>);
   }
   processElement(key: unknown, value: unknown, ts: number | undefined): void {
     this.setKey(key, ts);
@@ -94,9 +97,10 @@ export class KeyedProcessOperator extends KeyedOperatorBase {
   protected onTimer(timestamp: number, ctx: OnTimerContext<unknown, unknown>): void {
     this.fn.onTimer?.(timestamp, ctx);
   }
-  close(): void {
+  /** Stops the timers, then the user's close(). */
+  async close(): Promise<void> {
     this.stopTimers();
-    this.fn.close?.();
+    await this.fn.close?.();
   }
 }
 
@@ -104,7 +108,10 @@ export class KeyedProcessOperator extends KeyedOperatorBase {
 export class CoProcessOperator extends KeyedOperatorBase {
   constructor(op: KeyedOperatorContext, private readonly fn: CoProcessFunction<unknown, unknown, unknown> & { onTimer?: (ts: number, ctx: OnTimerContext<unknown, unknown>) => void }, keyed: boolean) {
     super(op, keyed);
-    fn.open?.(this.context);
+  }
+  /** The user's open(ctx), awaited before the first record. */
+  async open(): Promise<void> {
+    await this.fn.open?.(this.context);
   }
   processElement1(key: unknown, value: unknown, ts: number | undefined): void {
     this.setKey(key, ts);
@@ -117,8 +124,9 @@ export class CoProcessOperator extends KeyedOperatorBase {
   protected onTimer(timestamp: number, ctx: OnTimerContext<unknown, unknown>): void {
     this.fn.onTimer?.(timestamp, ctx);
   }
-  close(): void {
+  /** Stops the timers, then the user's close(). */
+  async close(): Promise<void> {
     this.stopTimers();
-    this.fn.close?.();
+    await this.fn.close?.();
   }
 }

@@ -8,7 +8,8 @@ export const CoProcess: NodeEmitter<'coProcess'> = (node, ctx, gen) => {
   const operator = gen.declare(`co${id}`, `rt.coProcessOperator(env, ${id}, ${literal(node.spec)}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your CoProcessFunction`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
-    gen.close.line(`${operator}.close();`);
+    gen.open.line(`await ${operator}.open();`);
+    gen.close.line(`await ${operator}.close();`);
   }
   ctx.w.line(`// ${node.label} input ${(ctx.inputIndex ?? 0) + 1} (${siteLabel(node.site)})`, node.site);
   ctx.w.line(`${operator}.processElement${(ctx.inputIndex ?? 0) + 1}(${ctx.key ?? 'undefined'}, ${ctx.input}, ${ctx.ts});`);

@@ -7,7 +7,8 @@ export const KeyedProcess: NodeEmitter = (node, ctx, gen) => {
   const operator = gen.declare(`keyed${id}`, `rt.keyedProcessOperator(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your KeyedProcessFunction`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
-    gen.close.line(`${operator}.close();`);
+    gen.open.line(`await ${operator}.open();`);
+    gen.close.line(`await ${operator}.close();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
   const [record] = recordArguments(ctx.w, gen.analysis.functions[id], id, [ctx.input], gen);

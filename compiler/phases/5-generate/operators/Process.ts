@@ -12,8 +12,8 @@ export const Process: NodeEmitter = (node, ctx, gen) => {
   const context = gen.declare(`ctx${id}`, `rt.processContext(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => { ${context}.currentWatermark = wm; });`);
-    gen.hoisted.line(`${fn}.open?.(${context});`);
-    gen.close.line(`${fn}.close?.();`);
+    gen.open.line(`await ${fn}.open?.(${context});`);
+    gen.close.line(`await ${fn}.close?.();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
   ctx.w.line(`${context}.timestamp = ${ctx.ts};`);

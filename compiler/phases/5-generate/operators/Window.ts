@@ -8,7 +8,7 @@ export const Window: NodeEmitter<'window' | 'windowAll'> = (node, ctx, gen) => {
   const operator = gen.declare(`window${id}`, `rt.windowOperator(env, ${id}, ${literal(node.spec)}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)})`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
-    gen.close.line(`${operator}.endOfInput();`);
+    gen.endOfInput.line(`${operator}.endOfInput();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
   ctx.w.line(`${operator}.processElement(${node.kind === 'window' ? ctx.key ?? gen.name('key') : "''"}, ${ctx.input}, ${ctx.ts});`);

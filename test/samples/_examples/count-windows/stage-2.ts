@@ -29,8 +29,9 @@ export const stage2: rt.StageDefinition = {
           window4.processElement(key, value, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {
+      async close(): Promise<void> {
         window4.endOfInput();
       },
     };

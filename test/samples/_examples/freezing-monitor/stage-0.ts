@@ -16,7 +16,6 @@ export const stage0: rt.StageDefinition = {
     const process1 = env.fn<any>(1);
     const ctx1 = rt.processContext(env, 1, emit1, { "freezing-alarms": emit3 });
     env.onWatermark(1, (wm) => { ctx1.currentWatermark = wm; });
-    process1.open?.(ctx1);
     // sink file.jsonl(freezing-monitor-out/readings.jsonl) (freezing-monitor.ts:19)
     const sink2 = env.sink(2, (c) => new FileJsonlSink(c));
     // sink print() (freezing-monitor.ts:20)
@@ -46,9 +45,12 @@ export const stage0: rt.StageDefinition = {
 
     return {
       inputs: {},
+      async open(): Promise<void> {
+        await process1.open?.(ctx1);
+      },
       finish(): void {},
-      close(): void {
-        process1.close?.();
+      async close(): Promise<void> {
+        await process1.close?.();
       },
     };
   },

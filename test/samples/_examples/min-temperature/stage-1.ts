@@ -29,8 +29,9 @@ export const stage1: rt.StageDefinition = {
           window3.processElement(key, value, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {
+      async close(): Promise<void> {
         window3.endOfInput();
       },
     };

@@ -29,9 +29,12 @@ export const stage1: rt.StageDefinition = {
           keyed3.processElement(key, value, ts);
         },
       },
+      async open(): Promise<void> {
+        await keyed3.open();
+      },
       finish(): void {},
-      close(): void {
-        keyed3.close();
+      async close(): Promise<void> {
+        await keyed3.close();
       },
     };
   },

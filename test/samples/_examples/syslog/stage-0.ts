@@ -17,7 +17,6 @@ export const stage0: rt.StageDefinition = {
     const process1 = env.fn<any>(1);
     const ctx1 = rt.processContext(env, 1, emit1, { "unparsed": emit9 });
     env.onWatermark(1, (wm) => { ctx1.currentWatermark = wm; });
-    process1.open?.(ctx1);
     // sink file.jsonl(syslog-out/entries.jsonl) (syslog.ts:22)
     const sink2 = env.sink(2, (c) => new FileJsonlSink(c));
     // to stage 1 (hash partitioning)
@@ -60,9 +59,12 @@ export const stage0: rt.StageDefinition = {
 
     return {
       inputs: {},
+      async open(): Promise<void> {
+        await process1.open?.(ctx1);
+      },
       finish(): void {},
-      close(): void {
-        process1.close?.();
+      async close(): Promise<void> {
+        await process1.close?.();
       },
     };
   },

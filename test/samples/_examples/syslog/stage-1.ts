@@ -32,10 +32,11 @@ export const stage1: rt.StageDefinition = {
           else acc.errors += value.errors;
         },
       },
+      async open(): Promise<void> {},
       finish(): void {
         for (const v6 of state6.values()) emit6(v6, undefined);
       },
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

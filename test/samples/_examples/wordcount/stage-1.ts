@@ -32,10 +32,11 @@ export const stage1: rt.StageDefinition = {
           else acc.count += value.count;
         },
       },
+      async open(): Promise<void> {},
       finish(): void {
         for (const v5 of state5.values()) emit5(v5, undefined);
       },
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

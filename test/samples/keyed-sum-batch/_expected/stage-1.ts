@@ -30,10 +30,11 @@ export const stage1: rt.StageDefinition = {
           else acc.n += value.n;
         },
       },
+      async open(): Promise<void> {},
       finish(): void {
         for (const v2 of state2.values()) emit2(v2, undefined);
       },
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

@@ -24,8 +24,9 @@ export const stage0: rt.StageDefinition = {
 
     return {
       inputs: {},
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

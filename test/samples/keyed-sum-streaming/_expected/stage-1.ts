@@ -31,8 +31,9 @@ export const stage1: rt.StageDefinition = {
           emit2(v2, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

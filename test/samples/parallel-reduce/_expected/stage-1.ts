@@ -22,8 +22,9 @@ export const stage1: rt.StageDefinition = {
           out3.collect(k2, v1, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

@@ -34,10 +34,11 @@ export const stage2: rt.StageDefinition = {
           state3.set(key, v3);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {
         for (const v3 of state3.values()) emit3(v3, undefined);
       },
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

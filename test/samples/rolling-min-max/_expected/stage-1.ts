@@ -33,8 +33,9 @@ export const stage1: rt.StageDefinition = {
           emit2(v2, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

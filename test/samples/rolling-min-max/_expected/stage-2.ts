@@ -33,8 +33,9 @@ export const stage2: rt.StageDefinition = {
           emit5(v5, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

@@ -33,8 +33,9 @@ export const stage3: rt.StageDefinition = {
           emit8(v8, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

@@ -33,8 +33,9 @@ export const stage4: rt.StageDefinition = {
           emit11(v11, ts);
         },
       },
+      async open(): Promise<void> {},
       finish(): void {},
-      close(): void {},
+      async close(): Promise<void> {},
     };
   },
 };

@@ -18,7 +18,6 @@ export const stage0: rt.StageDefinition = {
     const process3 = env.fn<any>(3);
     const ctx3 = rt.processContext(env, 3, emit3, { "rejected": emit6 });
     env.onWatermark(3, (wm) => { ctx3.currentWatermark = wm; });
-    process3.open?.(ctx3);
     // sink print() (pipeline.ts:21)
     const sink5 = env.sink(5, (c) => new PrintSink(c));
     // sink print() (pipeline.ts:22)
@@ -69,9 +68,12 @@ export const stage0: rt.StageDefinition = {
 
     return {
       inputs: {},
+      async open(): Promise<void> {
+        await process3.open?.(ctx3);
+      },
       finish(): void {},
-      close(): void {
-        process3.close?.();
+      async close(): Promise<void> {
+        await process3.close?.();
       },
     };
   },
