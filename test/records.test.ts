@@ -39,3 +39,14 @@ test('a streaming sum of a field named __proto__ moves', async () => {
   await job.finish();
   assert.deepEqual(job.sink('proto-sums').values(), [1, 3, 6]);
 });
+
+test('a window reduce and a connected map that change their inputs leave a sibling branch\'s records alone', async () => {
+  const job = await testPipeline(FILE);
+  job.source('timed').push({ k: 'a', n: 1, ts: 1 }, { k: 'a', n: 2, ts: 2 }, { k: 'a', n: 3, ts: 3 });
+  job.source('other').push({ k: 'b', n: 4 });
+  await job.finish();
+  assert.deepEqual(job.sink('window-sums').values(), ['a=6']);
+  assert.deepEqual(job.sink('timed-raw').values(), [{ k: 'a', n: 1, ts: 1 }, { k: 'a', n: 2, ts: 2 }, { k: 'a', n: 3, ts: 3 }]);
+  assert.deepEqual(job.sink('co-mapped').values(), [40]);
+  assert.deepEqual(job.sink('other-raw').values(), [{ k: 'b', n: 4 }]);
+});

@@ -4,12 +4,14 @@
  * session windows need mergeable aggregates (PC1008), and the window function
  * and projection get the usual checks (they run in the WindowOperator, by reference).
  */
+import path from 'node:path';
 import ts from 'typescript';
 import { diagnostics, type DiagnosticLocation } from '../../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
-import type { Host } from '../../../host.ts';
+import { pipecRuntimeDir, type Host } from '../../../host.ts';
 import type { LogicalPlan } from '../../../ir/logical-plan.ts';
 import { analyzeFunction, resolveFunction } from '../functions.ts';
+import { mayMutateParameter } from '../mutation.ts';
 import type { AnalyzeContext, Visitor } from '../context.ts';
 
 /** Whether some path upstream of `id` assigns timestamps. */
@@ -69,5 +71,31 @@ export const Window: Visitor<'window' | 'windowAll'> = ({ node, call }, ctx) => 
     }
   }
   const operator = `window ${node.spec.function}`;
-  for (const argument of call?.arguments.slice(0, 2) ?? []) analyzeFunction(ctx, node.id, argument, { operator, inlinable: false, replayed: true });
+  const plans = (call?.arguments.slice(0, 2) ?? []).map((argument) => analyzeFunction(ctx, node.id, argument, { operator, inlinable: false, replayed: true }));
+  // The window keeps the records it receives (and, for reduce, emits the first one as the result): they are its own
+  // copies unless analysis shows the window function leaves them alone.
+  const keepsUnchanged = call?.arguments[0] ? windowFunctionLeavesRecords(ctx, node.spec.function, call.arguments[0], plans[0]?.mutates ?? [true]) : false;
+  ctx.setFunction({ nodeId: node.id, strategy: 'reference', reason: 'window functions run in the WindowOperator', inline: null, mutates: [!keepsUnchanged], lazy: false });
 };
+
+/** Whether a window function provably changes none of the records it is given (nor the accumulator a reduce starts from). */
+function windowFunctionLeavesRecords(ctx: AnalyzeContext, kind: 'reduce' | 'aggregate' | 'process', argument: ts.Expression, mutates: boolean[]): boolean {
+  if (kind === 'reduce') return mutates.every((m) => !m);
+  if (kind === 'aggregate') {
+    if (isPipecAggregate(ctx, argument)) return true;
+    const named = (m: ts.Node) => (ts.isMethodDeclaration(m) ? m.name : ts.isPropertyAssignment(m.parent) ? m.parent.name : null);
+    const add = resolveFunction(ctx, argument).objectMethods.find((m) => { const name = named(m); return !!name && ts.isIdentifier(name) && name.text === 'add'; });
+    return !!add && !mayMutateParameter(ctx.checker, add, 0);
+  }
+  const { fn } = resolveFunction(ctx, argument);
+  return !!fn && !mayMutateParameter(ctx.checker, fn, 2);
+}
+
+/** `agg.count()`, `agg.topN(...)`...: pipec's own aggregates, which never change the records they count. */
+function isPipecAggregate(ctx: AnalyzeContext, argument: ts.Expression): boolean {
+  if (!ts.isCallExpression(argument) || !ts.isPropertyAccessExpression(argument.expression)) return false;
+  let symbol = ctx.checker.getSymbolAtLocation(argument.expression.expression);
+  if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = ctx.checker.getAliasedSymbol(symbol);
+  const declaration = symbol?.declarations?.[0];
+  return !!declaration && symbol!.name === 'agg' && path.resolve(declaration.getSourceFile().fileName).startsWith(pipecRuntimeDir);
+}

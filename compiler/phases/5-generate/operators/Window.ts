@@ -11,5 +11,7 @@ export const Window: NodeEmitter<'window' | 'windowAll'> = (node, ctx, gen) => {
     gen.endOfInput.line(`${operator}.endOfInput();`);
   }
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})`, node.site);
-  ctx.w.line(`${operator}.processElement(${node.kind === 'window' ? ctx.key ?? gen.name('key') : "''"}, ${ctx.input}, ${ctx.ts});`);
+  // A window function that may change the records it keeps gets its own copies.
+  const record = gen.analysis.functions[id]?.mutates[0] === false ? ctx.input : `rt.copy(${ctx.input})`;
+  ctx.w.line(`${operator}.processElement(${node.kind === 'window' ? ctx.key ?? gen.name('key') : "''"}, ${record}, ${ctx.ts});`);
 };
