@@ -22,7 +22,8 @@ export async function buildPipeline(file: string): Promise<string> {
 
 /** Runs a built job's local.mjs in a fresh process; returns the processing time its "job finished" log line reports, and its stdout. */
 export function timeJob(outDir: string, env: Record<string, string>): { ms: number; stdout: string } {
-  const run = spawnSync(process.execPath, [path.join(outDir, 'local.mjs')], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+  // --expose-gc: inputs built in the build function may collect the heap before the job starts (see fusion/records.ts).
+  const run = spawnSync(process.execPath, ['--expose-gc', path.join(outDir, 'local.mjs')], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
   if (run.status !== 0) throw new Error(run.stderr);
   const finished = run.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'job finished');
   return { ms: finished.ms, stdout: run.stdout };

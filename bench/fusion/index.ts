@@ -22,7 +22,7 @@ export async function fusion(options: { records: number; rounds: number }): Prom
   const keys = new Set<number>();
   for (let round = 0; round < options.rounds; round++) {
     for (const [label, variant] of [['hand loop', 'hand'], ['operator chain', 'operators'], ['object streams', 'streams']] as const) {
-      const result = spawnSync(process.execPath, [path.join(out, 'variants.mjs'), variant, String(options.records)], { encoding: 'utf8' });
+      const result = spawnSync(process.execPath, ['--expose-gc', path.join(out, 'variants.mjs'), variant, String(options.records)], { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(result.stderr);
       const parsed = JSON.parse(result.stdout);
       runs[label].push(parsed.ms);

@@ -164,9 +164,8 @@ export class LocalJob {
       enter(value, ts);
     } catch (error) {
       this.recordFailed(error, nodeId, origin, position, value);
-    } finally {
-      this.calls.depth--;
     }
+    this.calls.depth--;
   }
 
   /**
@@ -404,7 +403,20 @@ export class LocalJob {
         const connector = this.options.createSource?.(nodeId, ctx) ?? create(ctx);
         const origin = this.originOf(nodeId);
         let position = 0;
-        this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit: (value, ts) => this.deliver(nodeId, origin, ++position, emit, value, ts) });
+        const calls = this.calls;
+        // deliver(), written out for the per-record path of every source record.
+        const deliver = (value: unknown, ts: number | undefined): void => {
+          position++;
+          if (this.failed) return;
+          calls.depth++;
+          try {
+            emit(value, ts);
+          } catch (error) {
+            this.recordFailed(error, nodeId, origin, position, value);
+          }
+          calls.depth--;
+        };
+        this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit: deliver });
       },
       sink: (nodeId, create): SinkWriter => {
         let connector = this.sinks.get(nodeId);
