@@ -1,7 +1,7 @@
 /**
  * The table of pipec's own diagnostics. One entry per code: a name, the
  * message template ({placeholders} filled from arguments), a hint and a short
- * explanation with an example (`pipec explain` and docs/diagnostics.md read it).
+ * explanation with an example (`pipec explain` reads it).
  * Codes are sorted; PC1xxx are errors, PC2xxx warnings.
  */
 
