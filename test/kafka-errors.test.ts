@@ -11,11 +11,13 @@ import { deleteTopics, freshName, kafkaBrokers, produce, readMessagesUntil, read
 
 const workers: ChildProcess[] = [];
 let run: string;
+let garbled: string;
 
-before(() => { kafkaBrokers(); run = freshName('ke'); });
+before(() => { kafkaBrokers(); run = freshName('ke'); garbled = freshName('kg'); });
 after(async () => {
   for (const w of workers) w.kill('SIGKILL');
   await deleteTopics(run);
+  await deleteTopics(garbled);
 });
 
 test('a record that makes a reduce throw goes to the DLQ topic with its reason and line; the partition goes on', { timeout: 120_000 }, async () => {
@@ -40,4 +42,21 @@ test('a record that makes a reduce throw goes to the DLQ topic with its reason a
 
   const output = await readUntil(`${run}-out`, (v) => v.length >= 3);
   assert.deepEqual(output.map((v) => JSON.parse(v)), [{ user: 'a', n: 1 }, { user: 'b', n: 2 }, { user: 'a', n: 4 }], 'records after the bad one still arrive');
+});
+
+test('a repartition record pipec cannot read back goes to the DLQ topic; the records after it still arrive', { timeout: 120_000 }, async () => {
+  process.env.RUN = garbled;
+  const built = await buildFile('test/fixtures/kafka/throwing.ts');
+  assert.deepEqual(built.diagnostics, []);
+  // A record written by something else than this build's stage 0, ahead of the real ones.
+  await produce(built.emitted!.manifest.edges[0].topic, ['not a pipec record']);
+  await produce(`${garbled}-in`, [{ user: 'a', n: 1 }, { user: 'a', n: 2 }]);
+  const logs: string[][] = [[], []];
+  workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), [], { RUN: garbled }, logs[0]));
+  workers.push(startWorker(path.join(built.outDir!, 'stage-1.mjs'), [], { RUN: garbled }, logs[1]));
+  const dead = await readMessagesUntil(`${garbled}-dlq`, (m) => m.length >= 1);
+  assert.equal(dead.length, 1, logs[1].join(''));
+  assert.match(dead[0].headers['pipec-error'], /^undecodable repartition record/);
+  const output = await readUntil(`${garbled}-out`, (v) => v.length >= 2);
+  assert.deepEqual(output.map((v) => JSON.parse(v)), [{ user: 'a', n: 1 }, { user: 'a', n: 3 }]);
 });

@@ -133,7 +133,17 @@ class Task {
         const changed = partition.update(producer, decodeWatermark(record.value!));
         if (changed !== null) this.job.watermarkOnEdge(edgeId, changed === -Infinity ? -Infinity : changed);
       } else {
-        const { value, ts } = edgeRecordCodec(worker.manifest, edgeId).decode(record.value!);
+        let decoded: { value: unknown; ts: number | undefined };
+        try {
+          decoded = edgeRecordCodec(worker.manifest, edgeId).decode(record.value ?? Buffer.alloc(0));
+        } catch (error) {
+          // A record pipec cannot read back (truncated, or written by another build): a dead letter, and the partition goes on.
+          const edge = worker.manifest.edges.find((e) => e.id === edgeId)!;
+          worker.deadLetterOutput.write(edge.keyNode ?? worker.manifest.stages[edge.to].nodes[0], { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: `undecodable repartition record: ${(error as Error).message}`, raw: record.value?.toString('base64') ?? '' });
+          tracking.next = BigInt(record.offset) + 1n;
+          return;
+        }
+        const { value, ts } = decoded;
         this.job.pushToEdge(edgeId, value, ts);
         if (worker.commit.kind === 'windows') tracking.push(BigInt(record.offset), worker.doneAt(ts));
       }
