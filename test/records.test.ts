@@ -50,3 +50,10 @@ test('a window reduce and a connected map that change their inputs leave a sibli
   assert.deepEqual(job.sink('co-mapped').values(), [40]);
   assert.deepEqual(job.sink('other-raw').values(), [{ k: 'b', n: 4 }]);
 });
+
+test('what a process function emits is a copy: changing it (or its state) afterwards does not change what was emitted', async () => {
+  const job = await testPipeline(FILE);
+  job.source('counter-input').push({ k: 'a', n: 1 }, { k: 'a', n: 2 }, { k: 'a', n: 3 });
+  await job.finish();
+  assert.deepEqual(job.sink('running').values(), [{ k: 'a', total: 0 }, { k: 'a', total: 1 }, { k: 'a', total: 3 }]);
+});

@@ -15,5 +15,5 @@ export { KeyedStateBackend, keyGroupOf, MAX_PARALLELISM, type KeyedStateSnapshot
 export { InternalTimerService } from './state/timers.ts';
 export { ManualTime, systemTime, type ProcessingTimeService } from './time.ts';
 export { WatermarkCoordinator, WatermarkGenerator, type WatermarkTopology } from './watermarks.ts';
-export { copy, withField } from './records.ts';
+export { copy, copying, withField } from './records.ts';
 export { rollingMin, rollingMax, rollingMinBy, rollingMaxBy } from './operators/rolling.ts';

@@ -65,3 +65,13 @@ export function withField<T>(record: T, field: string, value: unknown): T {
   Object.defineProperty(out, field, { value, writable: true, enumerable: true, configurable: true });
   return out as T;
 }
+
+/**
+ * A collector that hands on a copy of each record: what process functions emit
+ * through (Flink's collector copies at collect time), so a function that
+ * changes a record, or a state object, after emitting it never changes what
+ * the operators after it already hold.
+ */
+export function copying(emit: (value: any, ts: number | undefined) => void): (value: any, ts: number | undefined) => void {
+  return (value, ts) => emit(copy(value), ts);
+}

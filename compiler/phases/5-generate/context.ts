@@ -137,11 +137,16 @@ export class StageGen {
     return name;
   }
 
-  /** `{ tag: emitN, ... }` for the getSideOutput streams that read node `id`'s side outputs. */
-  sideRoutes(id: number): string {
+  /** `{ tag: emitN, ... }` for the getSideOutput streams that read node `id`'s side outputs (`copying`: each through rt.copying). */
+  sideRoutes(id: number, copying = false): string {
     const routes = (this.consumers.get(id) ?? []).map((c) => this.node(c)).filter((c) => c.kind === 'sideOutput')
-      .map((s) => `${JSON.stringify(s.kind === 'sideOutput' ? s.spec.tag : '')}: ${this.head(s.id)}`);
+      .map((s) => `${JSON.stringify(s.kind === 'sideOutput' ? s.spec.tag : '')}: ${copying ? `rt.copying(${this.head(s.id)})` : this.head(s.id)}`);
     return `{ ${routes.join(', ')} }`;
+  }
+
+  /** The collector a process function emits through: the continuation of the chain, handed a copy of each record (rt.copying). */
+  processCollector(id: number): string {
+    return `rt.copying(${this.head(id)})`;
   }
 
   /** Writes queued continuation functions until none is left. */

@@ -5,7 +5,7 @@ import { literal } from '../literal.ts';
 
 export const CoProcess: NodeEmitter<'coProcess'> = (node, ctx, gen) => {
   const id = node.id;
-  const operator = gen.declare(`co${id}`, `rt.coProcessOperator(env, ${id}, ${literal(node.spec)}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your CoProcessFunction`);
+  const operator = gen.declare(`co${id}`, `rt.coProcessOperator(env, ${id}, ${literal(node.spec)}, ${gen.processCollector(id)}, ${gen.sideRoutes(id, true)})`, `${node.label} (${siteLabel(node.site)}): your CoProcessFunction`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
     gen.open.line(`await ${operator}.open();`);

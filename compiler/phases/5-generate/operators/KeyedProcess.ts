@@ -4,7 +4,7 @@ import type { NodeEmitter } from '../context.ts';
 
 export const KeyedProcess: NodeEmitter = (node, ctx, gen) => {
   const id = node.id;
-  const operator = gen.declare(`keyed${id}`, `rt.keyedProcessOperator(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`, `${node.label} (${siteLabel(node.site)}): your KeyedProcessFunction`);
+  const operator = gen.declare(`keyed${id}`, `rt.keyedProcessOperator(env, ${id}, ${gen.processCollector(id)}, ${gen.sideRoutes(id, true)})`, `${node.label} (${siteLabel(node.site)}): your KeyedProcessFunction`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => ${operator}.onWatermark(wm));`);
     gen.open.line(`await ${operator}.open();`);

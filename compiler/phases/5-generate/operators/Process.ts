@@ -9,7 +9,7 @@ import type { NodeEmitter } from '../context.ts';
 export const Process: NodeEmitter = (node, ctx, gen) => {
   const id = node.id;
   const fn = gen.declare(`process${id}`, `env.fn<any>(${id})`, `${node.label} (${siteLabel(node.site)}): your ProcessFunction`);
-  const context = gen.declare(`ctx${id}`, `rt.processContext(env, ${id}, ${gen.head(id)}, ${gen.sideRoutes(id)})`);
+  const context = gen.declare(`ctx${id}`, `rt.processContext(env, ${id}, ${gen.processCollector(id)}, ${gen.sideRoutes(id, true)})`);
   if (gen.registerOnce(id)) {
     gen.hoisted.line(`env.onWatermark(${id}, (wm) => { ${context}.currentWatermark = wm; });`);
     gen.open.line(`await ${fn}.open?.(${context});`);

@@ -14,7 +14,7 @@ export const stage0: rt.StageDefinition = {
   create(env: rt.StageEnv): rt.StageInstance {
     // process (freezing-monitor.ts:13): your ProcessFunction
     const process1 = env.fn<any>(1);
-    const ctx1 = rt.processContext(env, 1, emit1, { "freezing-alarms": emit3 });
+    const ctx1 = rt.processContext(env, 1, rt.copying(emit1), { "freezing-alarms": rt.copying(emit3) });
     env.onWatermark(1, (wm) => { ctx1.currentWatermark = wm; });
     // sink file.jsonl(freezing-monitor-out/readings.jsonl) (freezing-monitor.ts:19)
     const sink2 = env.sink(2, (c) => new FileJsonlSink(c));

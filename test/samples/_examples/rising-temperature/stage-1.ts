@@ -10,7 +10,7 @@ export const stage1: rt.StageDefinition = {
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
     // keyedProcess (rising-temperature.ts:36): your KeyedProcessFunction
-    const keyed3 = rt.keyedProcessOperator(env, 3, emit3, {  });
+    const keyed3 = rt.keyedProcessOperator(env, 3, rt.copying(emit3), {  });
     env.onWatermark(3, (wm) => keyed3.onWatermark(wm));
     // sink print() (rising-temperature.ts:37)
     const sink4 = env.sink(4, (c) => new PrintSink(c));

@@ -15,7 +15,7 @@ export const stage0: rt.StageDefinition = {
   create(env: rt.StageEnv): rt.StageInstance {
     // process (syslog.ts:14): your ProcessFunction
     const process1 = env.fn<any>(1);
-    const ctx1 = rt.processContext(env, 1, emit1, { "unparsed": emit9 });
+    const ctx1 = rt.processContext(env, 1, rt.copying(emit1), { "unparsed": rt.copying(emit9) });
     env.onWatermark(1, (wm) => { ctx1.currentWatermark = wm; });
     // sink file.jsonl(syslog-out/entries.jsonl) (syslog.ts:22)
     const sink2 = env.sink(2, (c) => new FileJsonlSink(c));

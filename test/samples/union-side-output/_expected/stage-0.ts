@@ -16,7 +16,7 @@ export const stage0: rt.StageDefinition = {
   create(env: rt.StageEnv): rt.StageInstance {
     // process (pipeline.ts:9): your ProcessFunction
     const process3 = env.fn<any>(3);
-    const ctx3 = rt.processContext(env, 3, emit3, { "rejected": emit6 });
+    const ctx3 = rt.processContext(env, 3, rt.copying(emit3), { "rejected": rt.copying(emit6) });
     env.onWatermark(3, (wm) => { ctx3.currentWatermark = wm; });
     // sink print() (pipeline.ts:21)
     const sink5 = env.sink(5, (c) => new PrintSink(c));
