@@ -12,12 +12,14 @@ import { deleteTopics, freshName, kafkaBrokers, produce, readMessagesUntil, read
 const workers: ChildProcess[] = [];
 let run: string;
 let garbled: string;
+let single: string;
 
-before(() => { kafkaBrokers(); run = freshName('ke'); garbled = freshName('kg'); });
+before(() => { kafkaBrokers(); run = freshName('ke'); garbled = freshName('kg'); single = freshName('ks'); });
 after(async () => {
   for (const w of workers) w.kill('SIGKILL');
   await deleteTopics(run);
   await deleteTopics(garbled);
+  await deleteTopics(single);
 });
 
 test('a record that makes a reduce throw goes to the DLQ topic with its reason and line; the partition goes on', { timeout: 120_000 }, async () => {
@@ -59,4 +61,23 @@ test('a repartition record pipec cannot read back goes to the DLQ topic; the rec
   assert.match(dead[0].headers['pipec-error'], /^undecodable repartition record/);
   const output = await readUntil(`${garbled}-out`, (v) => v.length >= 2);
   assert.deepEqual(output.map((v) => JSON.parse(v)), [{ user: 'a', n: 1 }, { user: 'a', n: 3 }]);
+});
+
+test('a one-stage Kafka-to-Kafka job sends a record its map throws on to the DLQ topic with its original bytes; the rest arrive', { timeout: 120_000 }, async () => {
+  process.env.RUN = single;
+  const file = 'test/fixtures/kafka/throwing-single.ts';
+  const built = await buildFile(file);
+  assert.deepEqual(built.diagnostics, []);
+  assert.equal(built.emitted!.manifest.stages.length, 1);
+  await produce(`${single}-in`, [{ user: 'a', n: 1 }, { user: 'a', n: -1 }, { user: 'b', n: 2 }]);
+  const logs: string[] = [];
+  workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), [], { RUN: single }, logs));
+  const dead = await readMessagesUntil(`${single}-dlq`, (m) => m.length >= 1);
+  assert.equal(dead.length, 1, logs.join(''));
+  assert.deepEqual(JSON.parse(dead[0].value), { user: 'a', n: -1 });
+  assert.equal(dead[0].headers['pipec-error'], 'negative score for a');
+  const line = fs.readFileSync(path.join(repoRoot, file), 'utf8').split('\n').findIndex((l) => l.includes('throw new Error')) + 1;
+  assert.match(dead[0].headers['pipec-location'], new RegExp(`^${file}:${line}:\\d+$`));
+  const output = await readUntil(`${single}-out`, (v) => v.length >= 2);
+  assert.deepEqual(output.map((v) => JSON.parse(v)), [{ user: 'a', n: 10 }, { user: 'b', n: 20 }]);
 });

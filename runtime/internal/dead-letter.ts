@@ -9,11 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DeadLetter } from './connectors/types.ts';
 
-/** A dead letter as the runtime writes it: a decoding failure, or an error in the user's code with its location. */
-export interface DeadLetterRecord extends DeadLetter {
-  /** `file:line:col` in the user's code: where the function threw, or the keyBy whose key was invalid. */
-  location?: string;
-}
+/** A dead letter as the runtime writes it (the connectors' DeadLetter, with the user's location when there is one). */
+export type DeadLetterRecord = DeadLetter;
 
 /** Thrown by `write` under --fail-fast; the runner turns it into exit code 1. */
 export class FailFastError extends Error {

@@ -12,6 +12,8 @@ export interface DeadLetter {
   /** 1-based line (files) or offset (topics). */
   position: number;
   reason: string;
+  /** For an error in the user's code: where it was thrown (`pipeline.ts:11:7`). */
+  location?: string;
   raw: string;
 }
 
@@ -39,6 +41,13 @@ export interface SourceContext {
 /** A source: reads its input and calls `emit` once per record. Bounded sources return when done. */
 export interface SourceConnector {
   run(emit: (value: any, timestamp: number | undefined) => void): Promise<void>;
+  /**
+   * The record this source emitted last went to the dead-letter output (a
+   * function threw on it, or its key is invalid). A source may forward it
+   * where its users look for bad records (Kafka: the `<pipeline>-dlq` topic,
+   * with the original bytes); called during the emit that failed.
+   */
+  deadLettered?(record: DeadLetter): void;
 }
 
 /** What the runtime gives a sink. */

@@ -174,7 +174,7 @@ export class LocalJob {
    * --fail-fast stops the job). Anything else is the runtime's or a
    * connector's failure (a sink that cannot write) and fails the job.
    */
-  private recordFailed(error: unknown, nodeId: number, origin: string, position: number, value: unknown): void {
+  private recordFailed(error: unknown, nodeId: number, origin: string, position: number, value: unknown, source?: SourceConnector): void {
     if (error instanceof FailFastError) { this.fail(error); return; }
     const invalidKey = error instanceof InvalidKeyError;
     const location = invalidKey ? this.siteOf(error.keyNode) : userLocation(error, this.manifest.source);
@@ -184,6 +184,7 @@ export class LocalJob {
     this.count(node, invalidKey ? 'invalidKeys' : 'failedRecords');
     try {
       this.deadLetters.write(node, record);
+      source?.deadLettered?.(record);
     } catch (writeError) {
       this.fail(writeError);
       return;
@@ -412,7 +413,7 @@ export class LocalJob {
           try {
             emit(value, ts);
           } catch (error) {
-            this.recordFailed(error, nodeId, origin, position, value);
+            this.recordFailed(error, nodeId, origin, position, value, connector);
           }
           calls.depth--;
         };

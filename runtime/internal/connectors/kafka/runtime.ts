@@ -7,10 +7,10 @@
  * process through one idempotent producer.
  */
 import type { KafkaFormat } from './api.ts';
-import { brokersFromEnvironment, kafkajsClient, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
+import { brokersFromEnvironment, kafkajsClient, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
 import { decodeValue, encodeValue } from '../../kafka/formats.ts';
 import type { Logger } from '../../log.ts';
-import { processResources, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
+import { processResources, type DeadLetter, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
 
 let shared: { client: KafkaClient; producer: Promise<RecordProducer> } | null = null;
 
@@ -31,17 +31,35 @@ export async function closeProcessKafka(): Promise<void> {
   await current?.client.close();
 }
 
-/** Sends an undecodable record to the pipeline's dead-letter topic, with the reason as a header. */
-export async function sendToDeadLetterTopic(log: Logger, pipeline: string, record: { topic: string; partition: number; offset: string; value: Buffer | null }, reason: string): Promise<void> {
+/** Sends a bad record (its original bytes) to the pipeline's dead-letter topic, with the reason and, for an error in the user's code, its location as headers. */
+export async function sendToDeadLetterTopic(log: Logger, pipeline: string, record: { topic: string; partition: number; offset: string; value: Buffer | null }, reason: string, location?: string): Promise<void> {
   const { client, producer } = processKafka(log);
   const topic = `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${pipeline}-dlq`;
   await client.ensureTopics([{ topic, partitions: 1 }]);
-  await (await producer).send([{ topic, value: record.value ?? '', headers: { 'pipec-error': reason, 'pipec-source': `${record.topic}/${record.partition}@${record.offset}` } }]);
+  const headers: Record<string, string> = { 'pipec-error': reason, 'pipec-source': `${record.topic}/${record.partition}@${record.offset}` };
+  if (location) headers['pipec-location'] = location;
+  await (await producer).send([{ topic, value: record.value ?? '', headers }]);
 }
 
-/** `kafka.source` in a single process: consumes every partition of the topic. */
+/**
+ * `kafka.source` in a single process: consumes every partition of the topic.
+ * A record that cannot be decoded, or that a function of the job throws on,
+ * also goes to the `<pipeline>-dlq` topic with its original bytes, before the
+ * batch's offsets are committed.
+ */
 export class KafkaSource implements SourceConnector {
+  /** The record being emitted, and the dead-letter sends of the current batch. */
+  private current: IncomingRecord | null = null;
+  private deadLetterSends: Array<Promise<void>> = [];
   constructor(private readonly ctx: SourceContext) {}
+
+  deadLettered(record: DeadLetter): void {
+    if (!this.current) return;
+    const send = sendToDeadLetterTopic(this.ctx.log, this.ctx.pipeline, this.current, record.reason, record.location);
+    send.catch(() => undefined); // awaited before the batch commits
+    this.deadLetterSends.push(send);
+  }
+
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
     const { topic, format, startFrom = 'latest', group } = this.ctx.options as { topic: string; format: KafkaFormat<unknown>; startFrom?: string; group?: string };
     const { client } = processKafka(this.ctx.log);
@@ -58,9 +76,14 @@ export class KafkaSource implements SourceConnector {
           await sendToDeadLetterTopic(this.ctx.log, this.ctx.pipeline, record, (error as Error).message);
           continue;
         }
+        this.current = record;
         emit(value, record.timestamp);
+        this.current = null;
       }
       await this.ctx.flush();
+      const sends = this.deadLetterSends;
+      this.deadLetterSends = [];
+      await Promise.all(sends);
       const last = batch.records[batch.records.length - 1];
       if (last) await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
     }, { assigned: (p) => this.ctx.log.info({ partitions: p }, 'partitions assigned'), revoked: (p) => this.ctx.log.info({ partitions: p }, 'partitions revoked') });
