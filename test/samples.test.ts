@@ -38,9 +38,10 @@ function compare(dir: string, actual: Record<string, string>): void {
 for (const c of [...samples.filter((s) => !s.name.startsWith('_')), ...examples]) {
   if (filter && !c.name.includes(filter)) continue;
   test(c.name, async () => {
-    // _config.ts may set environment variables for the build (a short PIPEC_PLAN_TIMEOUT, say).
+    // _config.ts may set environment variables for the build (a short PIPEC_PLAN_TIMEOUT, say), or say not to run
+    // the job (run: false, for a sample that needs a server).
     const configFile = path.join(repoRoot, path.dirname(c.file), '_config.ts');
-    const config = fs.existsSync(configFile) ? ((await import(configFile)) as { default: { env?: Record<string, string> } }).default : {};
+    const config = fs.existsSync(configFile) ? ((await import(configFile)) as { default: { env?: Record<string, string>; run?: boolean } }).default : {};
     const savedEnv = { ...process.env };
     Object.assign(process.env, config.env);
     const result = await buildFile(c.file).finally(() => { process.env = savedEnv; });
@@ -49,7 +50,7 @@ for (const c of [...samples.filter((s) => !s.name.startsWith('_')), ...examples]
     if (result.plan && result.physical && result.emitted) {
       actual['plan.txt'] = planText(result.plan, result.physical);
       for (const stage of result.emitted.stages) actual[stage.fileName] = stage.code;
-      if (c.run) {
+      if (c.run && config.run !== false) {
         const dir = isolate(result.outDir!);
         const run = runNode(path.join(dir, 'local.mjs'));
         assert.equal(run.status, 0, run.stderr);

@@ -112,6 +112,12 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Add .sink(...) (for example .sink(print())), or remove the operator.',
     explanation: 'An operator whose output goes nowhere does work that nobody sees.',
   },
+  mixedWorkerSources: {
+    code: 'PC2002', name: 'mixed_worker_sources',
+    message: "The {source} is in stage {stage}, which reads Kafka: the job runs in local.mjs, but stage {stage}'s worker cannot run it.",
+    hint: 'Read this input from a Kafka topic too (kafka.source), or give its branch its own stage with .rebalance() before it meets the Kafka input.',
+    explanation: 'A stage worker reads Kafka through its consumer group, one task per partition, and cannot also run a bounded source such as a file or a collection. local.mjs runs every stage in one process and has no such limit.\n\n    const rules = p.source(collection([...]));\n    p.source(kafka.source({...})).keyBy(...).connect(rules.keyBy(...))   // PC2002',
+  },
 } as const satisfies Record<string, DiagnosticDefinition>;
 
 /** The camelCase names of the diagnostics. */

@@ -16,7 +16,7 @@ import { diagnostics, type Diagnostic } from '../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../diagnostics/location.ts';
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';
 import { ANY_SCHEMA, TYPED_ARRAYS, type FieldSchema, type RecordSchema, type TypedArrayName } from '../../../runtime/internal/codec/schema.ts';
-import { optimize } from '../4-optimize/index.ts';
+import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import type { AnalyzeContext } from './context.ts';
 
 /** Past this nesting a type is described as `any` (the tagged encoding still carries it exactly). */
@@ -162,16 +162,10 @@ function streamElementType(checker: ts.TypeChecker, call: ts.CallExpression): ts
   return checker.getTypeArguments(type as ts.TypeReference)[0] ?? null;
 }
 
-/** The nodes whose records leave their stage, each with the first node that receives them in another stage. */
-function crossingNodes(plan: LogicalPlan): Map<number, LogicalNode> {
+/** The nodes whose records leave their stage, each with the first node that receives them in another stage (none without a physical plan). */
+function crossingNodes(plan: LogicalPlan, physical: PhysicalPlan | null): Map<number, LogicalNode> {
   const crossing = new Map<number, LogicalNode>();
-  let edges: ReturnType<typeof optimize>['edges'];
-  try {
-    edges = optimize(plan).edges;
-  } catch {
-    return crossing; // optimize reports its own failure later, with the plan it cannot cut
-  }
-  for (const edge of edges) if (!crossing.has(edge.fromNode)) crossing.set(edge.fromNode, plan.nodes[edge.toNode]);
+  for (const edge of physical?.edges ?? []) if (!crossing.has(edge.fromNode)) crossing.set(edge.fromNode, plan.nodes[edge.toNode]);
   return crossing;
 }
 
@@ -181,10 +175,10 @@ function pathText(path: string): string {
 }
 
 /** The RecordSchema of every node whose output crosses a stage boundary, and PC1120 for what cannot cross. */
-export function edgeSchemas(ctx: AnalyzeContext, callAt: (node: LogicalNode) => ts.CallExpression | null): { schemas: Record<number, RecordSchema>; diagnostics: Diagnostic[] } {
+export function edgeSchemas(ctx: AnalyzeContext, physical: PhysicalPlan | null, callAt: (node: LogicalNode) => ts.CallExpression | null): { schemas: Record<number, RecordSchema>; diagnostics: Diagnostic[] } {
   const schemas: Record<number, RecordSchema> = {};
   const found: Diagnostic[] = [];
-  for (const [nodeId, consumer] of crossingNodes(ctx.plan)) {
+  for (const [nodeId, consumer] of crossingNodes(ctx.plan, physical)) {
     const node = ctx.plan.nodes[nodeId];
     const call = callAt(node);
     const type = call ? streamElementType(ctx.checker, call) : null;

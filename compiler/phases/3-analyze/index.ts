@@ -17,6 +17,9 @@ import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
 import { checkFileSinks } from './files.ts';
 import { edgeSchemas } from './edge-types.ts';
+import { checkWorkerSources } from './worker-sources.ts';
+import { optimize } from '../4-optimize/index.ts';
+import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { visitors } from './visitors/index.ts';
 
 /** Index of call expressions by the 1-based line:column of the called method's name (what V8 reports for a call). */
@@ -89,8 +92,12 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
     }
   }
   checkFileSinks(visited, ctx);
-  const edges = edgeSchemas(ctx, (node) => callAt(node.site));
+  // Some checks need to know where stages are cut: optimize is a pure function of the plan (it reports its own failures later).
+  let physical: PhysicalPlan | null = null;
+  try { physical = optimize(plan); } catch { physical = null; }
+  const edges = edgeSchemas(ctx, physical, (node) => callAt(node.site));
   found.push(...edges.diagnostics);
+  if (physical) found.push(...checkWorkerSources(plan, physical, loaded.host, (node) => callAt(node.site)));
   if (plan.checkpoint) {
     const option = findPipelineOption(loaded.entry, 'checkpoint');
     found.push(diagnostics.notSupportedYet(option ? locationOfNode(loaded.host, option) : { ...NO_LOCATION, file: plan.file }, {
