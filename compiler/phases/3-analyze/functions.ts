@@ -90,7 +90,25 @@ function rootIdentifier(expression: ts.Expression): ts.Identifier | null {
   return ts.isIdentifier(expression) ? expression : null;
 }
 
-/** Whether a const-declared object is changed anywhere in its file (property writes or mutating method calls). */
+/** Whether `fn` is the build function of a `pipeline(name, build)` call. */
+function isBuildFunction(fn: ts.Node): boolean {
+  const call = fn.parent;
+  return ts.isCallExpression(call) && call.arguments[1] === fn && ts.isIdentifier(call.expression) && call.expression.text === 'pipeline';
+}
+
+/**
+ * Whether a change at `node` can happen while the job runs. Changes at a
+ * module's top level or directly in the build function happen once, when every
+ * worker starts, the same in each (filling a lookup table): the object is a
+ * constant from then on. A change inside any other function may happen later.
+ */
+function changesWhileRunning(node: ts.Node): boolean {
+  let fn: ts.Node | undefined = node.parent;
+  while (fn && !ts.isFunctionLike(fn)) fn = fn.parent;
+  return fn !== undefined && !isBuildFunction(fn);
+}
+
+/** Whether a const-declared object is changed, while the job runs, anywhere in its file (property writes or mutating method calls). */
 function isMutatedObject(ctx: AnalyzeContext, symbol: ts.Symbol, sourceFile: ts.SourceFile): boolean {
   const cached = ctx.mutatedSymbols.get(symbol);
   if (cached !== undefined) return cached;
@@ -104,7 +122,7 @@ function isMutatedObject(ctx: AnalyzeContext, symbol: ts.Symbol, sourceFile: ts.
     else if (ts.isDeleteExpression(node)) target = node.expression;
     if (target) {
       const root = rootIdentifier(target);
-      if (root && ctx.checker.getSymbolAtLocation(root) === symbol) mutated = true;
+      if (root && ctx.checker.getSymbolAtLocation(root) === symbol && changesWhileRunning(node)) mutated = true;
     }
     ts.forEachChild(node, visit);
   };

@@ -1,8 +1,10 @@
 // Parameters of a function that builds the pipeline are constants when nothing
-// assigns them: capturing them is no PC1001 (the functions are called by reference).
+// assigns them, and so is a table filled once at load time: capturing them is
+// no PC1001 (the functions are called by reference).
 import { pipeline, collection, print } from 'pipec';
 
 const lookup = new Map<string, number>([['a', 1]]);
+lookup.set('bb', 2);
 
 function build(threshold: number, label: string) {
   return pipeline('captured-constant-parameter', (p) => {

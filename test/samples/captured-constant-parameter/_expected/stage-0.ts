@@ -10,24 +10,24 @@ export const stage0: rt.StageDefinition = {
   id: 0,
   parallelism: 1,
   create(env: rt.StageEnv): rt.StageInstance {
-    // filter (pipeline.ts:10): your function, called by reference
+    // filter (pipeline.ts:12): your function, called by reference
     const fn1 = env.fn<any>(1);
-    // map (pipeline.ts:11): your function, called by reference
+    // map (pipeline.ts:13): your function, called by reference
     const fn2 = env.fn<any>(2);
-    // sink print() (pipeline.ts:12)
+    // sink print() (pipeline.ts:14)
     const sink3 = env.sink(3, (c) => new PrintSink(c));
 
     // after source collection(3 items)
     function emit0(v0: any, ts: number | undefined): void {
-      // filter (pipeline.ts:10) — by reference: it uses 'threshold' from outside (a parameter of an enclosing function)
+      // filter (pipeline.ts:12) — by reference: it uses 'threshold' from outside (a parameter of an enclosing function)
       if (!fn1(v0)) return;
-      // map (pipeline.ts:11) — by reference: it uses 'label' from outside (a parameter of an enclosing function)
+      // map (pipeline.ts:13) — by reference: it uses 'label' from outside (a parameter of an enclosing function)
       const v2 = fn2(v0);
-      // sink print() (pipeline.ts:12)
+      // sink print() (pipeline.ts:14)
       sink3.write(v2, ts);
     }
 
-    // source collection(3 items) (pipeline.ts:9)
+    // source collection(3 items) (pipeline.ts:11)
     env.source(0, (c) => new CollectionSource(c), emit0);
 
     return {
