@@ -68,6 +68,12 @@ export interface FunctionPlan {
    * collector copies at collect time.
    */
   lazy: boolean;
+  /**
+   * For an inlined function whose body is an object literal of named
+   * properties (`(a) => ({ name: a.name, one: 1 })`): its result's keys, in
+   * order. Generated code that copies such a record can copy it field by field.
+   */
+  resultKeys?: string[];
 }
 
 /** The result of the analyze phase. */

@@ -449,7 +449,23 @@ export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: t
   if (usesThisOrArguments) return reference("it uses 'this' or 'arguments'");
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return reference('it is declared elsewhere');
   const inline = prepareInline(ctx, fn);
-  return typeof inline === 'string' ? reference(inline) : { nodeId, strategy: 'inline', reason: null, inline, mutates, lazy };
+  if (typeof inline === 'string') return reference(inline);
+  const resultKeys = objectLiteralKeys(fn.body);
+  return { nodeId, strategy: 'inline', reason: null, inline, mutates, lazy, ...(resultKeys ? { resultKeys } : {}) };
+}
+
+/** The keys of an expression body that is an object literal of plain named properties (no spread, computed key, method or accessor). */
+function objectLiteralKeys(body: ts.ConciseBody): string[] | null {
+  let expression: ts.Node = body;
+  while (ts.isParenthesizedExpression(expression)) expression = expression.expression;
+  if (!ts.isObjectLiteralExpression(expression)) return null;
+  const keys: string[] = [];
+  for (const property of expression.properties) {
+    if (ts.isShorthandPropertyAssignment(property)) keys.push(property.name.text);
+    else if (ts.isPropertyAssignment(property) && (ts.isIdentifier(property.name) || ts.isStringLiteral(property.name))) keys.push(property.name.text);
+    else return null;
+  }
+  return new Set(keys).size === keys.length && !keys.includes('__proto__') ? keys : null;
 }
 
 /** The return type of a function argument, for checks such as the key type. */

@@ -10,13 +10,47 @@
  * emitted before is downstream and must not change).
  */
 import { recordArguments, siteLabel } from '../inline.ts';
-import type { NodeEmitter } from '../context.ts';
+import type { NodeEmitter, StageGen } from '../context.ts';
+import type { LogicalNodeOf } from '../../../ir/logical-plan.ts';
 
 const HELPERS: Record<string, string> = { min: 'rollingMin', max: 'rollingMax', minBy: 'rollingMinBy', maxBy: 'rollingMaxBy' };
 
 /** Whether `field` can be written as `.field` and as an object-literal key (not `__proto__`, which a literal would treat as the prototype). */
 function isPlainName(field: string): boolean {
   return /^[A-Za-z_$][\w$]*$/.test(field) && field !== '__proto__';
+}
+
+/**
+ * The exact keys of the records node `id` produces, when analysis knows them:
+ * a map whose body is an object literal, passed on unchanged by filters that
+ * leave their input alone, keyBy, and flatMaps that return `[input]`.
+ */
+function recordKeysOf(gen: StageGen, id: number): string[] | null {
+  const node = gen.node(id);
+  const fp = gen.analysis.functions[id];
+  switch (node.kind) {
+    case 'map': return fp?.resultKeys ?? null;
+    case 'keyBy': return recordKeysOf(gen, node.inputs[0]);
+    case 'filter': return fp?.mutates[0] === false ? recordKeysOf(gen, node.inputs[0]) : null;
+    case 'flatMap': {
+      const only = fp?.strategy === 'inline' && fp.inline?.arrayElements?.length === 1 ? fp.inline.arrayElements[0].pieces : null;
+      const passesInput = only?.length === 1 && typeof only[0] === 'object' && 'param' in only[0] && only[0].param === 0;
+      return passesInput ? recordKeysOf(gen, node.inputs[0]) : null;
+    }
+    default: return null;
+  }
+}
+
+/**
+ * A copy of the first record of a key, which batch mode then updates in place.
+ * With known keys it is a literal of the fields (no call the record escapes
+ * into, so V8 need not allocate records that never start a key); otherwise
+ * rt.copy.
+ */
+function firstRecordCopy(gen: StageGen, node: LogicalNodeOf<'rollingAggregate'>, input: string): string {
+  const keys = recordKeysOf(gen, node.inputs[0]);
+  if (!keys || !keys.every(isPlainName)) return `rt.copy(${input})`;
+  return `{ ${keys.map((k) => `${k}: ${input}.${k}`).join(', ')} }`;
 }
 
 function access(object: string, field: string): string {
@@ -36,7 +70,7 @@ export const RollingAggregate: NodeEmitter<'rollingAggregate'> = (node, ctx, gen
   w.line(`// ${node.label} (${siteLabel(node.site)})${batch ? ': batch mode, one final value per key' : ''}`, node.site);
   w.line(`const ${acc} = ${state}.get(${key});`);
   if (batch && op === 'sum') {
-    w.line(`if (${acc} === undefined) ${state}.set(${key}, rt.copy(${ctx.input}));`);
+    w.line(`if (${acc} === undefined) ${state}.set(${key}, ${firstRecordCopy(gen, node, ctx.input)});`);
     w.line(`else ${access(acc, field!)} += ${access(ctx.input, field!)};`);
   } else {
     let next: string;

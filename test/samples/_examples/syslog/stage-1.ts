@@ -28,7 +28,7 @@ export const stage1: rt.StageDefinition = {
         "rollingAggregate-6"(key: any, value: any, ts: number | undefined): void {
           // sum(errors) (syslog.ts:28): batch mode, one final value per key
           const acc = state6.get(key);
-          if (acc === undefined) state6.set(key, rt.copy(value));
+          if (acc === undefined) state6.set(key, { host: value.host, errors: value.errors });
           else acc.errors += value.errors;
         },
       },

@@ -28,7 +28,7 @@ export const stage1: rt.StageDefinition = {
         "rollingAggregate-5"(key: any, value: any, ts: number | undefined): void {
           // sum(count) (wordcount.ts:15): batch mode, one final value per key
           const acc = state5.get(key);
-          if (acc === undefined) state5.set(key, rt.copy(value));
+          if (acc === undefined) state5.set(key, { word: value.word, count: value.count });
           else acc.count += value.count;
         },
       },
