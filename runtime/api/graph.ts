@@ -143,16 +143,25 @@ export function setCallSiteCapture(on: boolean): void {
  * right line.
  */
 function callerFrames(): StackPosition[] {
+  // Frames 0, 1 and 2 are callSites, this function and GraphBuilder.add.
+  return callSites(18).slice(3).map(positionOf);
+}
+
+/** The V8 call sites of the current stack (innermost first, up to `limit`), read without disturbing any stack formatting in force. */
+export function callSites(limit: number): NodeJS.CallSite[] {
   const saved = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
   try {
-    Error.stackTraceLimit = 16;
-    Error.prepareStackTrace = (_error, frames) => frames;
-    const frames = new Error().stack as unknown as NodeJS.CallSite[];
-    // Frames 0 and 1 are this function and GraphBuilder.add.
-    return frames.slice(2).map((f) => ({ file: f.getFileName() ?? '', line: f.getLineNumber() ?? 0, column: f.getColumnNumber() ?? 0 }));
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    return new Error().stack as unknown as NodeJS.CallSite[];
   } finally {
     Error.prepareStackTrace = saved;
     Error.stackTraceLimit = savedLimit;
   }
+}
+
+/** A call site as a StackPosition. */
+export function positionOf(site: NodeJS.CallSite): StackPosition {
+  return { file: site.getFileName() ?? '', line: site.getLineNumber() ?? 0, column: site.getColumnNumber() ?? 0 };
 }

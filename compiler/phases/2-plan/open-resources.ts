@@ -8,7 +8,7 @@
  * In: a stage of user code to watch. Out: OpenResource[] (bundle positions).
  */
 import { createHook } from 'node:async_hooks';
-import type { StackPosition } from '../../../runtime/api/graph.ts';
+import { callSites, positionOf, type StackPosition } from '../../../runtime/api/graph.ts';
 import type { EvaluationStage, OpenResource } from './protocol.ts';
 
 /** getActiveResourcesInfo() names of handles that keep a process running, with the async-hook type of the same resource. */
@@ -29,27 +29,17 @@ interface Created { type: string; resource: { hasRef?: () => boolean; _destroyed
 
 /** Where a resource is being created: the outermost Node API frame (its name) and the frames above it in the user's bundle. */
 function creationSite(): { api: string | null; frames: StackPosition[] } {
-  const savedPrepare = Error.prepareStackTrace;
-  const savedLimit = Error.stackTraceLimit;
-  try {
-    Error.stackTraceLimit = 40;
-    Error.prepareStackTrace = (_error, callSites) => callSites;
-    const callSites = new Error().stack as unknown as NodeJS.CallSite[];
-    // The stack is: this tracker, Node's internals down to the API the user called, then the user's bundle.
-    const isNode = (c: NodeJS.CallSite) => (c.getFileName() ?? 'node:').startsWith('node:');
-    const firstNode = callSites.findIndex(isNode);
-    const firstOutside = firstNode < 0 ? -1 : callSites.findIndex((c, i) => i > firstNode && !isNode(c));
-    if (firstOutside < 0) return { api: null, frames: [] };
-    const apiSite = callSites[firstOutside - 1];
-    const method = apiSite.getFunctionName();
-    const type = apiSite.getTypeName();
-    const api = method ? (type && type !== 'Object' && !method.startsWith(`${type}.`) ? `${type}.${method}` : method) : null;
-    const frames = callSites.slice(firstOutside).map((c) => ({ file: c.getFileName() ?? '', line: c.getLineNumber() ?? 0, column: c.getColumnNumber() ?? 0 }));
-    return { api, frames };
-  } finally {
-    Error.prepareStackTrace = savedPrepare;
-    Error.stackTraceLimit = savedLimit;
-  }
+  const sites = callSites(40);
+  // The stack is: this tracker, Node's internals down to the API the user called, then the user's bundle.
+  const isNode = (c: NodeJS.CallSite) => (c.getFileName() ?? 'node:').startsWith('node:');
+  const firstNode = sites.findIndex(isNode);
+  const firstOutside = firstNode < 0 ? -1 : sites.findIndex((c, i) => i > firstNode && !isNode(c));
+  if (firstOutside < 0) return { api: null, frames: [] };
+  const apiSite = sites[firstOutside - 1];
+  const method = apiSite.getFunctionName();
+  const type = apiSite.getTypeName();
+  const api = method ? (type && type !== 'Object' && !method.startsWith(`${type}.`) ? `${type}.${method}` : method) : null;
+  return { api, frames: sites.slice(firstOutside).map(positionOf) };
 }
 
 function countByName(names: readonly string[]): Map<string, number> {
