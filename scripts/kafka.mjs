@@ -56,8 +56,9 @@ function writeConfig() {
     'log4j.logger.kafka=INFO',
   ].join('\n') + '\n');
   if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+    // A base64url id may start with '-'; passed as --cluster-id=<id> it is never taken for an option.
     const clusterId = crypto.randomBytes(16).toString('base64url').slice(0, 22);
-    execFileSync('java', ['-cp', `${libs}/*`, `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(home, 'server.properties'), '--ignore-formatted'], { stdio: 'ignore' });
+    execFileSync('java', ['-cp', `${libs}/*`, `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(home, 'server.properties'), '--ignore-formatted'], { stdio: 'ignore' });
   }
 }
 
