@@ -46,6 +46,8 @@ export interface LogicalPlan {
   file: string;
   parallelism: number;
   mode: ExecutionMode;
-  checkpoint: { interval: number; store: 'file' | 'redis' | 'kafka' } | null;
+  /** How often task state is checkpointed (the default unless set), and where (null: the runtime's default store). */
+  checkpoint: { interval: number; store: 'file' | 'redis' | 'kafka' | null };
+  guarantee: 'exactly-once' | 'at-least-once';
   nodes: LogicalNode[];
 }

@@ -102,8 +102,14 @@ export function bakedSettings(node: GraphNode): string | null {
 export interface PipelineOptions {
   /** Default parallelism of every operator (1 when unset). */
   parallelism?: number;
-  /** Periodic checkpoints, and where they go (the embedded `file` store by default). */
+  /**
+   * Periodic checkpoints, and where they go. On by default (every
+   * DEFAULT_CHECKPOINT_INTERVAL ms): stage workers keep task state in Kafka
+   * changelog topics, `local.mjs` in a directory.
+   */
   checkpoint?: { interval: Duration; store?: 'file' | 'redis' | 'kafka' };
+  /** Kafka → Kafka: outputs, state and consumed offsets commit together (`exactly-once`, the default), or outputs may repeat after a failure (`at-least-once`). */
+  guarantee?: 'exactly-once' | 'at-least-once';
   /** `auto` (default): batch when every source is bounded, streaming otherwise. */
   mode?: 'auto' | 'streaming' | 'batch';
 }

@@ -17,7 +17,7 @@ function specOf(kind: LogicalNode['kind']): object {
 
 function planOf(specs: Spec[], parallelism = 1): LogicalPlan {
   return {
-    pipeline: 't', file: 't.ts', parallelism, mode: 'batch', checkpoint: null,
+    pipeline: 't', file: 't.ts', parallelism, mode: 'batch', checkpoint: { interval: 200, store: null }, guarantee: 'exactly-once',
     nodes: specs.map(([kind, inputs, extra], id) => ({
       id, kind, label: kind, inputs, parallelism: extra?.parallelism ?? null, name: null, spec: extra?.spec ?? specOf(kind), site: null,
     }) as LogicalNode),

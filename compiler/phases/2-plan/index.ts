@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { parseDuration } from '../../../runtime/api/duration.ts';
+import { DEFAULT_CHECKPOINT_INTERVAL } from '../../../runtime/internal/manifest.ts';
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { locationAt } from '../../diagnostics/location.ts';
 import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins.ts';
@@ -67,7 +68,8 @@ export async function plan(loaded: LoadedProgram): Promise<PlanResult> {
         file: displayPath(host, entryFile),
         parallelism: evaluation.options.parallelism ?? 1,
         mode,
-        checkpoint: checkpoint ? { interval: parseDuration(checkpoint.interval), store: checkpoint.store ?? 'file' } : null,
+        checkpoint: { interval: checkpoint ? parseDuration(checkpoint.interval) : DEFAULT_CHECKPOINT_INTERVAL, store: checkpoint?.store ?? null },
+        guarantee: evaluation.options.guarantee ?? 'exactly-once',
         nodes,
       },
       diagnostics: [],

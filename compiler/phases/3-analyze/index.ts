@@ -98,11 +98,11 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
   const edges = edgeSchemas(ctx, physical, (node) => callAt(node.site));
   found.push(...edges.diagnostics);
   if (physical) found.push(...checkWorkerSources(plan, physical, loaded.host, (node) => callAt(node.site)));
-  if (plan.checkpoint) {
+  if (plan.checkpoint.store === 'redis') {
     const option = findPipelineOption(loaded.entry, 'checkpoint');
     found.push(diagnostics.notSupportedYet(option ? locationOfNode(loaded.host, option) : { ...NO_LOCATION, file: plan.file }, {
-      feature: 'Checkpointing (the checkpoint option)',
-      hint: 'Remove the checkpoint option for now; bounded jobs rerun from their input, and checkpoint stores come with the distributed runtime.',
+      feature: "The 'redis' checkpoint store",
+      hint: "Leave out 'store': stage workers keep their state in Kafka changelog topics, local.mjs in PIPEC_CHECKPOINT_DIR.",
     }));
   }
   return { plan, functions, diagnostics: found, ...(Object.keys(columnTypes).length > 0 ? { columnTypes } : {}), edgeSchemas: edges.schemas };

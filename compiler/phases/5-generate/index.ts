@@ -52,6 +52,8 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     pipeline: plan.pipeline,
     source: plan.file,
     mode: plan.mode,
+    checkpoint: plan.checkpoint,
+    guarantee: plan.guarantee,
     pipecVersion,
     stages: physical.stages.map((s) => ({
       id: s.id, file: `stage-${s.id}.mjs`, parallelism: s.parallelism, nodes: s.nodes,
