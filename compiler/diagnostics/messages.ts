@@ -100,6 +100,30 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Convert the record to plain data (strings, numbers, bigint, Date, Map, Set, arrays, plain objects) in a .map(...) before the {operator}, or create the value after the shuffle.',
     explanation: "Records that cross a keyBy, a rebalance or a parallelism change travel through a Kafka topic to another worker process, encoded from the record's TypeScript type. Functions, symbols, promises and instances of classes with methods have no meaning in another process.\n\n    stream.map((r) => ({ ...r, format: () => r.name.toUpperCase() })).keyBy((r) => r.name)   // PC1120",
   },
+  duplicateUid: {
+    code: 'PC1130', name: 'duplicate_uid',
+    message: "The uid '{uid}' is also {whose} of the {other} at line {line}.",
+    hint: 'Give each operator its own uid: the runtime keeps an operator\'s checkpointed state under its uid, so two operators with one uid would restore each other\'s state.',
+    explanation: "An operator's uid (`.uid(id)`, or a default made from its label) is the identity its checkpointed state is kept under, so it must be unique within the pipeline.\n\n    stream.keyBy((r) => r.user).sum('clicks').uid('totals')\n    stream.keyBy((r) => r.page).sum('clicks').uid('totals')   // PC1130",
+  },
+  stateDropped: {
+    code: 'PC1131', name: 'state_dropped',
+    message: "The state of the previous version's {operator} (uid '{uid}': {state}) would be dropped: {reason}.",
+    hint: "Give the operator that takes its place .uid('{uid}') to keep its state, or build with --allow-state-loss to start without it.",
+    explanation: "`pipec build` compares the pipeline with the previous build's manifest.json (the one in the output folder, or `--previous <manifest.json>`). Checkpointed state is kept under each operator's uid; a stateful operator whose uid is gone (removed, or its default uid changed because its label did) would start empty after the upgrade, and its old state would be lost. Keep the uid with `.uid(id)`, or say the loss is intended with `--allow-state-loss` (then this is warning PC2131).\n\n    // previous build: .keyBy((r) => r.user).sum('clicks')            default uid 'sum(clicks)'\n    .keyBy((r) => r.user).sum('views')                              // PC1131\n    .keyBy((r) => r.user).sum('views').uid('sum(clicks)')           // keeps the totals",
+  },
+  stateIncompatible: {
+    code: 'PC1132', name: 'state_incompatible',
+    message: "{what} of this {operator} {change}: the previous version's checkpoint cannot be restored into it.",
+    hint: 'Keep the state as it was, or give the new state another name (for built-in state, the operator another uid) so that it starts empty and the old state is dropped.',
+    explanation: "When an upgraded pipeline starts from the previous version's checkpoint, each operator's state is restored by uid and state name. A state whose kind changed (a value became a list), whose type no longer accepts what was stored (a field changed type, a required field was added), or whose windows changed shape would be restored into something that cannot read it. Adding an optional field or widening a type is compatible.\n\n    // previous build: ctx.state.value<number>('count')\n    ctx.state.value<string>('count')   // PC1132",
+  },
+  previousManifestUnreadable: {
+    code: 'PC1133', name: 'previous_manifest_unreadable',
+    message: "The previous manifest {file} cannot be compared with: {reason}.",
+    hint: "Pass the manifest.json of the deployed build with --previous <manifest.json>.",
+    explanation: "`pipec build` checks state compatibility against the previous build's manifest.json: `--previous <manifest.json>`, or the one already in the output folder. The file must be a manifest written by pipec for the same pipeline.\n\n    npx pipec build pipeline.ts --previous deployed/manifest.json",
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',
@@ -117,6 +141,30 @@ export const DIAGNOSTIC_TABLE = {
     message: "The {source} is in stage {stage}, which reads Kafka: the job runs in local.mjs, but stage {stage}'s worker cannot run it.",
     hint: 'Read this input from a Kafka topic too (kafka.source), or give its branch its own stage with .rebalance() before it meets the Kafka input.',
     explanation: 'A stage worker reads Kafka through its consumer group, one task per partition, and cannot also run a bounded source such as a file or a collection. local.mjs runs every stage in one process and has no such limit.\n\n    const rules = p.source(collection([...]));\n    p.source(kafka.source({...})).keyBy(...).connect(rules.keyBy(...))   // PC2002',
+  },
+  dynamicStateName: {
+    code: 'PC2130', name: 'dynamic_state_name',
+    message: "The name of this {kind} state is computed at run time, so upgrades cannot be checked to keep it.",
+    hint: "Name the state with a string literal or a const string, as in ctx.state.{kind}('count'); to keep one value per computed name, use one map state keyed by it.",
+    explanation: "`pipec build` records each state of a keyed function in manifest.json, by name with its kind and type, and compares them with the previous build, so that an upgrade that would drop or misread state is found before it is deployed. A name computed at run time cannot be recorded, so this operator's state names are not compared.\n\n    ctx.state.value<number>(`count-${kind}`)   // PC2130",
+  },
+  stateDroppedAllowed: {
+    code: 'PC2131', name: 'state_dropped_allowed',
+    message: "The state of the previous version's {operator} (uid '{uid}': {state}) will be dropped: {reason}.",
+    hint: "--allow-state-loss is set. To keep the state instead, give the operator that takes its place .uid('{uid}').",
+    explanation: "PC1131 under --allow-state-loss: the build goes on, and the upgraded job starts without this state.",
+  },
+  stateRenamed: {
+    code: 'PC2132', name: 'state_renamed',
+    message: "The {kind} state '{name}' of this {operator} is new, and the previous version's {kind} state '{previous}' is gone: if it was renamed, its data will not be restored.",
+    hint: "Keep the name '{previous}' to keep its data; if '{name}' is meant to start empty, nothing needs to change.",
+    explanation: "State is restored by name. When a state disappears from an operator while another of the same kind appears, it looks renamed: the new name starts empty and the old state is dropped.\n\n    // previous build: ctx.state.value<number>('count')\n    ctx.state.value<number>('total')   // PC2132",
+  },
+  previousManifestWithoutState: {
+    code: 'PC2133', name: 'previous_manifest_without_state',
+    message: "The previous manifest {file} was written by pipec {version}, which did not record operator uids and state: state compatibility is not checked.",
+    hint: 'Deploy this build; the next one is checked against its manifest.',
+    explanation: "Manifests record each operator's uid and state since uids were introduced; an older manifest has nothing to compare with, so the first build after upgrading pipec is not checked.",
   },
 } as const satisfies Record<string, DiagnosticDefinition>;
 

@@ -20,6 +20,15 @@ interface LogicalNodeBase {
   /** Set with setParallelism; null when the optimizer decides. */
   parallelism: number | null;
   name: string | null;
+  /**
+   * The operator's stable id, which the runtime keeps its checkpointed state
+   * under: the user's `.uid(id)`, or a default that survives unrelated edits
+   * (its label, `#n` among nodes of the same label; see 2-plan/uids.ts). Unique
+   * within the plan (analyze reports duplicates, PC1130).
+   */
+  uid: string;
+  /** Whether `uid` was given with `.uid(id)` rather than derived. */
+  uidFromUser: boolean;
   /** Where the DSL call is in the user's file. */
   site: SourcePosition | null;
 }

@@ -113,6 +113,16 @@ export class DataStream<T> extends StreamBase {
     return this;
   }
 
+  /**
+   * Sets the stable id of the operator that produces this stream (Flink's
+   * `uid`): its checkpointed state is kept under this id, so a new version of
+   * the pipeline restores it whatever else changed. Unique within a pipeline.
+   */
+  uid(id: string): this {
+    this.node.uid = checkedUid(id);
+    return this;
+  }
+
   /** Writes the stream to a sink. A stream may have several sinks. */
   sink(sink: Sink<T>): DataStreamSink {
     return new DataStreamSink(this.add('sink', { connector: sink.connector, options: sink.options }));
@@ -134,6 +144,17 @@ export class DataStreamSink {
     this.node.name = name;
     return this;
   }
+  /** Sets the sink's stable id (see DataStream.uid). */
+  uid(id: string): this {
+    this.node.uid = checkedUid(id);
+    return this;
+  }
+}
+
+/** An operator id as `uid(id)` takes it: a non-empty string. */
+function checkedUid(id: string): string {
+  if (typeof id !== 'string' || id.trim().length === 0) throw new TypeError(`uid(${JSON.stringify(id)}): the id must be a non-empty string`);
+  return id;
 }
 
 /** A stream partitioned by key K: keyed state, timers, rolling aggregations and windows. */

@@ -78,6 +78,8 @@ interface GraphNodeBase {
   parallelism?: number;
   /** Set by `.name(s)`. */
   name?: string;
+  /** Set by `.uid(id)`: the operator's stable id, which its checkpointed state is kept under (otherwise the compiler derives one). */
+  uid?: string;
   /** The stack above the DSL call that created the node, innermost first, when call sites are captured (compile time). */
   frames?: StackPosition[];
 }

@@ -59,6 +59,14 @@ export interface ManifestNode {
   kind: string;
   /** `map`, `source file.jsonl(in/x.jsonl)`: what plans, logs and dead letters call it. */
   label: string;
+  /**
+   * The operator's stable id, unique in the pipeline: the user's `.uid(id)`, or
+   * a default made from its label (`sum(count)`, `keyedProcess#2` for the
+   * second of that label) that unrelated edits leave alone. Checkpointed state
+   * is kept under it, so a new version of the pipeline finds its operators'
+   * state whatever their node ids and stages became.
+   */
+  uid: string;
   /** The DSL call as `file:line:col` (null when unknown). */
   site: string | null;
   /** The settings generated code was built with (bakedSettings), checked against the graph a worker builds. */

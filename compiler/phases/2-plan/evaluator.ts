@@ -11,6 +11,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import { instantiateGraph, isPipeline } from '../../../runtime/api/pipeline.ts';
 import { setCallSiteCapture } from '../../../runtime/api/graph.ts';
 import { toLogicalNode } from './nodes.ts';
+import { operatorUids } from './uids.ts';
 import { OpenResourceTracker } from './open-resources.ts';
 import type { EvaluateRequest, EvaluationStage, WorkerMessage } from './protocol.ts';
 import { supervise } from './supervisor.ts';
@@ -32,11 +33,12 @@ async function evaluate({ bundleFile }: EvaluateRequest): Promise<void> {
     send({ kind: 'started-build' });
     const graph = instantiateGraph(exported);
     const open = [...openAtLoad, ...await tracker.collect('build')];
+    const uids = operatorUids(graph.nodes);
     send({
       kind: 'planned',
       name: graph.name,
       options: graph.options,
-      nodes: graph.nodes.map((node) => ({ node: toLogicalNode(node, null), frames: node.frames ?? null })),
+      nodes: graph.nodes.map((node, i) => ({ node: toLogicalNode(node, uids[i], null), frames: node.frames ?? null })),
       open,
     });
   } catch (error) {

@@ -24,7 +24,12 @@ function describeConnector(spec: ConnectorSpec): string {
   return `${spec.connector}(${connectorDefinition(spec.connector)?.describe(spec.options) ?? ''})`;
 }
 
-function labelOf(node: GraphNode): string {
+/**
+ * What plans call a node, without its `.name(...)`. Default uids are made from
+ * it (uids.ts), so a change here changes the state identity of operators
+ * without a `.uid(...)`: keep labels stable.
+ */
+export function labelOf(node: GraphNode): string {
   switch (node.kind) {
     case 'source': case 'sink': return `${node.kind} ${describeConnector(node.spec)}`;
     case 'rollingAggregate': return node.spec.field ? `${node.spec.op}(${node.spec.field})` : node.spec.op;
@@ -38,8 +43,8 @@ function labelOf(node: GraphNode): string {
   }
 }
 
-/** The LogicalNode for one GraphNode, positioned at `site`: its settings as JSON (functions summarized). */
-export function toLogicalNode(node: GraphNode, site: SourcePosition | null): LogicalNode {
+/** The LogicalNode for one GraphNode, with its uid (uids.ts), positioned at `site`: its settings as JSON (functions summarized). */
+export function toLogicalNode(node: GraphNode, uid: string, site: SourcePosition | null): LogicalNode {
   const label = labelOf(node);
   return {
     id: node.id,
@@ -48,6 +53,8 @@ export function toLogicalNode(node: GraphNode, site: SourcePosition | null): Log
     inputs: [...node.inputs],
     parallelism: node.parallelism ?? null,
     name: node.name ?? null,
+    uid,
+    uidFromUser: node.uid !== undefined,
     spec: summarize(node.spec),
     site,
   } as LogicalNode;

@@ -17,6 +17,7 @@ import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
 import { checkFileSinks } from './files.ts';
 import { edgeSchemas } from './edge-types.ts';
+import { checkUids } from './uids.ts';
 import { checkWorkerSources } from './worker-sources.ts';
 import { optimize } from '../4-optimize/index.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
@@ -92,6 +93,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
     }
   }
   checkFileSinks(visited, ctx);
+  found.push(...checkUids(ctx, plan, (node) => callAt(node.site)));
   // Some checks need to know where stages are cut: optimize is a pure function of the plan (it reports its own failures later).
   let physical: PhysicalPlan | null = null;
   try { physical = optimize(plan); } catch { physical = null; }

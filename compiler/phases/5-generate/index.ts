@@ -69,7 +69,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     // Kinds are checked against the graph a worker rebuilds; labels and call sites name an operator and a line in errors and dead letters.
     nodes: plan.nodes.map((n) => ({
-      kind: n.kind, label: n.label, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null,
+      kind: n.kind, label: n.label, uid: n.uid, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null,
       settings: n.kind === 'source' || n.kind === 'sink' ? null : JSON.stringify(n.spec),
     })),
     ...(analysis.columnTypes ? { columnTypes: analysis.columnTypes } : {}),
