@@ -1,8 +1,9 @@
 /**
- * The `pipec` command line (yargs): build, check, graph, run, explain.
+ * The `pipec` command line (yargs): build, check, graph, run, deploy-topics, explain.
  * Exit codes: 0 ok, 1 diagnostics (or the job failed), 2 usage, 3 internal error.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { build, check } from '../index.ts';
@@ -10,7 +11,7 @@ import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/ind
 import { formatDiagnostics } from '../diagnostics/format.ts';
 import { nodeHost, pipecVersion } from '../host.ts';
 import { planText, toDot, toMermaid } from '../graph.ts';
-import { topicFor } from '../phases/5-generate/index.ts';
+import { parseTopicList, topicListOf, type DeploymentTopic, type TopicList } from '../phases/5-generate/topics.ts';
 
 /** Exit codes. */
 export const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const;
@@ -73,19 +74,39 @@ export async function main(argv: string[]): Promise<number> {
         child.on('exit', (status) => resolve(status ?? EXIT.internal));
       });
     })
-    .command('deploy-topics [file]', 'create the repartition topics of a pipeline (partitions = the parallelism of the stage that reads each)', (y) => y
-      .positional('file', fileArg)
+    .command('deploy-topics [file]', 'create the Kafka topics pipec owns for a pipeline (repartition topics, partitions = the parallelism of the stage that reads each, and <pipeline>-dlq) and report the topics it reads and writes', (y) => y
+      .positional('file', { ...fileArg, describe: 'the pipeline file, or the topics.json its build wrote (dist/<name>/topics.json)' })
       .option('brokers', { describe: 'Kafka brokers (default: PIPEC_KAFKA_BROKERS)', type: 'string' }), async (args) => {
-      const result = await check(host, args.file);
-      report(result.diagnostics, false);
-      if (!result.plan || !result.physical) { code = EXIT.diagnostics; return; }
-      const topics = result.physical.edges.map((e) => ({ topic: `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${topicFor(result.plan!.pipeline, e.id)}`, partitions: result.physical!.stages[e.toStage].parallelism }));
+      let list: TopicList;
+      if (args.file.endsWith('.json')) {
+        const parsed = fs.existsSync(args.file) ? parseTopicList(fs.readFileSync(args.file, 'utf8')) : { error: 'no such file' };
+        if ('error' in parsed) { process.stderr.write(`${args.file}: ${parsed.error}\n`); code = EXIT.usage; return; }
+        list = parsed;
+      } else {
+        const result = await check(host, args.file);
+        report(result.diagnostics, false);
+        if (!result.plan || !result.physical) { code = EXIT.diagnostics; return; }
+        list = topicListOf(result.plan, result.physical);
+      }
+      // The prefix namespaces the topics pipec owns, as in the workers; the pipeline's own topics keep their names.
+      const prefix = process.env.PIPEC_TOPIC_PREFIX ?? '';
+      const nameOf = (t: DeploymentTopic) => (t.external ? t.topic : `${prefix}${t.topic}`);
+      const owned = (repartition: boolean) => list.topics.filter((t) => !t.external && (t.role === 'repartition') === repartition).map((t) => ({ topic: nameOf(t), partitions: t.partitions }));
       const { brokersFromEnvironment, kafkajsClient } = await import('../../runtime/internal/kafka/client.ts');
       const { createLogger } = await import('../../runtime/internal/log.ts');
-      const client = kafkajsClient(brokersFromEnvironment(args.brokers), 'pipec-deploy-topics', createLogger(result.plan.pipeline, 'deploy-topics'));
+      const log = createLogger(list.pipeline, 'deploy-topics');
+      // Asking for the partitions of a missing external topic makes the client warn; the report says it is missing.
+      if (!process.env.PIPEC_LOG_LEVEL) log.level = 'error';
+      const client = kafkajsClient(brokersFromEnvironment(args.brokers), 'pipec-deploy-topics', log);
       try {
-        await client.ensureTopics(topics, { grow: true });
-        for (const t of topics) process.stdout.write(`${t.topic}: ${await client.partitions(t.topic)} partition(s)\n`);
+        // Repartition topics grow with the parallelism of their readers; the dead-letter topic is only created.
+        await client.ensureTopics(owned(true), { grow: true });
+        await client.ensureTopics(owned(false));
+        for (const t of list.topics) {
+          const partitions = await client.partitions(nameOf(t));
+          if (!t.external) process.stdout.write(`${nameOf(t)}: ${partitions} partition(s)\n`);
+          else process.stdout.write(`${nameOf(t)}: ${partitions ? `${partitions} partition(s)` : 'missing'} (external ${t.role} topic, left as it is)\n`);
+        }
       } finally {
         await client.close();
       }

@@ -6,31 +6,20 @@
  * In: LogicalPlan, PhysicalPlan, Analysis. Out: EmittedPipeline.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { traitsOf } from '../../../runtime/api/node-traits.ts';
 import type { Analysis } from '../../ir/analysis.ts';
 import type { EmittedPipeline, GeneratedModule, Manifest } from '../../ir/emitted.ts';
 import { connectorOf, type LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
-import { pipecRoot, pipecVersion, type Host } from '../../host.ts';
+import { pipecVersion, type Host } from '../../host.ts';
 import { commitPolicyOf } from './commit-policy.ts';
 import { environmentOf } from './connectors.ts';
+import { deploymentFiles } from './deployment.ts';
 import { generateStage, generatedDir } from './stage.ts';
+import { template } from './templates.ts';
+import { topicFor } from './topics.ts';
 import { ANY_SCHEMA } from '../../../runtime/internal/codec/schema.ts';
-
-function template(name: string, values: Record<string, string>): string {
-  const text = fs.readFileSync(path.join(pipecRoot, 'templates', name), 'utf8');
-  return text.replace(/\{\{(\w+)\}\}/g, (_m, key: string) => {
-    if (!(key in values)) throw new Error(`internal: template ${name} needs {{${key}}}`);
-    return values[key];
-  });
-}
-
-/** Repartition topic of an edge (used by distributed workers). */
-export function topicFor(pipeline: string, edgeId: string): string {
-  return `${pipeline}-${edgeId}-repartition`;
-}
 
 
 function connectorsOf(plan: LogicalPlan, nodes: number[]): string[] {
@@ -98,7 +87,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
   });
   const files = {
     'manifest.json': JSON.stringify(manifest, null, 2) + '\n',
-    Procfile: template('Procfile.tpl', { PIPELINE: plan.pipeline, PROCESSES: physical.stages.map((s) => `stage-${s.id}: node stage-${s.id}.mjs`).join('\n') }),
+    ...deploymentFiles(plan, physical, manifest),
   };
   return { pipeline: plan.pipeline, entryFile, stages, entries, manifest, files };
 }
