@@ -17,6 +17,14 @@ export interface WatermarkTopology {
   outputs: Array<{ edge: string; origins: string[] }>;
 }
 
+/** A coordinator's state in a checkpoint (JSON-free: ±∞ survive structured serialization). */
+export interface CoordinatorSnapshot {
+  origins: Array<[string, number, boolean]>;
+  inputs: Array<[string, Array<[number, boolean]>]>;
+  consumers: Array<[number, number]>;
+  outputs: Array<[string, number, boolean]>;
+}
+
 interface OriginState { watermark: number; idle: boolean; consumers: Consumer[]; outputs: Output[] }
 interface Channel { watermark: number; idle: boolean }
 interface Consumer { node: number; origins: OriginState[]; current: number; onWatermark: ((wm: number) => void) | null }
@@ -100,6 +108,40 @@ export class WatermarkCoordinator {
     this.propagate(state);
   }
 
+  /** Everything a checkpoint keeps: origins, input channels, and what consumers and outputs have seen. */
+  snapshot(): CoordinatorSnapshot {
+    return {
+      origins: [...this.origins].map(([id, o]) => [id, o.watermark, o.idle]),
+      inputs: [...this.inputs].map(([edge, input]) => [edge, input.channels.map((c) => [c.watermark, c.idle])]),
+      consumers: this.consumers.map((c) => [c.node, c.current]),
+      outputs: this.outputs.map((o) => [o.edge, o.current, o.idle]),
+    };
+  }
+
+  /**
+   * Restores a snapshot taken by the same stage, then tells each event-time
+   * operator its watermark (timers at or before it fired before the checkpoint
+   * and are gone, so nothing fires twice).
+   */
+  restore(snapshot: CoordinatorSnapshot): void {
+    for (const [id, watermark, idle] of snapshot.origins) {
+      const o = this.origins.get(id);
+      if (o) { o.watermark = watermark; o.idle = idle; }
+    }
+    for (const [edge, channels] of snapshot.inputs) {
+      const input = this.inputs.get(edge);
+      if (input && input.channels.length === channels.length) channels.forEach(([watermark, idle], i) => { input.channels[i] = { watermark, idle }; });
+    }
+    for (const [edge, current, idle] of snapshot.outputs) {
+      const o = this.outputs.find((x) => x.edge === edge);
+      if (o) { o.current = current; o.idle = idle; }
+    }
+    for (const [node, current] of snapshot.consumers) {
+      const c = this.consumers.find((x) => x.node === node);
+      if (c && current > c.current) { c.current = current; c.onWatermark?.(current); }
+    }
+  }
+
   /** End of every input: every origin goes to +∞ (every window fires, every event timer runs). */
   endAll(): void {
     for (const state of this.origins.values()) { state.watermark = Infinity; state.idle = false; }
@@ -167,6 +209,10 @@ export class WatermarkGenerator {
       this.coordinator.advance(this.origin, timestamp - this.maxOutOfOrderness - 1);
     }
   }
+
+  /** The largest timestamp seen (checkpointed; the origin's watermark is restored by the coordinator). */
+  get maxSeen(): number { return this.maxTimestamp; }
+  set maxSeen(value: number) { this.maxTimestamp = value; }
 
   /** Raises the watermark by hand (pipec/testing). */
   advanceTo(watermark: number): void {

@@ -103,6 +103,15 @@ export class PartitionWatermark {
     return after === before ? null : after;
   }
 
+  /** The producers' states, for a checkpoint. */
+  snapshot(): Array<[string, number, boolean]> {
+    return [...this.producers].map(([id, p]) => [id, p.watermark, p.idle]);
+  }
+
+  restore(producers: Array<[string, number, boolean]>): void {
+    for (const [id, watermark, idle] of producers) this.producers.set(id, { watermark, idle });
+  }
+
   /** Minimum over producers; producers not heard from yet count as −∞ unless all known ones are idle. */
   current(): number | 'idle' {
     const known = [...this.producers.values()];

@@ -1,24 +1,37 @@
 /**
  * A stage as a distributed worker (Kafka Streams' StreamThread → StreamTask).
+ *
  * One consumer in the stage's group reads the stage's input topics (Kafka
  * sources and repartition topics), co-partitioned; each assigned partition
- * index is a task: a one-instance LocalJob with its own keyed state, timers
- * and watermarks, whose outputs go to repartition topics and sinks. After each
- * batch the task's output is flushed and then its input offsets are committed
- * (at-least-once), as the stage's CommitPolicy (decided at build time, in the
- * manifest) allows: a stage that keeps state commits only offsets whose records
- * no open window still needs, so a partition that moves to another worker is
- * rebuilt there by replay; stages with other state replay their input from the
- * start. Stages without Kafka inputs run one task that drives their sources.
- * Sends are serialized, and one that fails fails the worker.
+ * index is a task: a one-instance LocalJob that owns its keyed state, window
+ * contents, timers, watermarks and input positions. A task checkpoints every
+ * `checkpoint.interval` (and before it moves away, on SIGTERM, and when its
+ * input ends): the output it produced since the last checkpoint (repartition
+ * topics, Kafka sinks, watermark markers, dead letters), the state it changed
+ * (records of the stage's compacted changelog topic, partition = task index,
+ * see task-state.ts) and its input positions go out together — under
+ * exactly-once in one Kafka transaction of the task's own transactional
+ * producer, which also commits the consumed offsets; under at-least-once as
+ * plain sends followed by an offset commit. Consumers of pipec's topics read
+ * committed records only.
+ *
+ * When a partition moves to another worker (crash, deploy, scale out or in),
+ * its new owner first creates the task's transactional producer, which fences
+ * the previous owner (a zombie cannot commit any more) and aborts its open
+ * transaction, then reads the task's changelog partition to the end and
+ * resumes from that state and those positions: records before the restored
+ * positions are skipped, so nothing is counted twice and no window fires
+ * early, twice or with partial contents. Partitions a worker keeps through a
+ * rebalance keep their running task (the assignment is sticky).
  *
  * A record that cannot be decoded, makes the fused chain throw in the user's
  * code, or has an invalid key goes to the dead-letter file and to the
- * `<pipeline>-dlq` topic (reason, user source location and origin in headers),
- * sent with the batch's output before its offsets are committed; the
- * partition goes on. Under --fail-fast, or when a task fails otherwise, the
- * worker sends the output produced so far, commits nothing more and stops
- * with exit code 1.
+ * `<pipeline>-dlq` topic (reason, user source location and origin in
+ * headers), committed with the task's next checkpoint; the partition goes on.
+ * Under --fail-fast, or when a task fails otherwise, the worker stops with
+ * exit code 1 without committing what the failed task produced since its last
+ * checkpoint. Stages without Kafka inputs run one task that drives their
+ * sources.
  */
 import type { KafkaFormat } from '../connectors/kafka/api.ts';
 import type { Graph } from '../../api/graph.ts';
@@ -27,16 +40,20 @@ import { LocalJob } from '../local/job.ts';
 import type { Logger } from '../log.ts';
 import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead-letter.ts';
 import type { SourceConnector } from '../connectors/types.ts';
-import { closeProcessKafka, processKafka } from '../connectors/kafka/runtime.ts';
+import { closeProcessKafka, OutboxKafkaSink, processKafka } from '../connectors/kafka/runtime.ts';
 import { decodeValue } from '../kafka/formats.ts';
-import type { IncomingRecord, KafkaClient, OutgoingRecord, RecordProducer } from '../kafka/client.ts';
+import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';
-import type { CommitPolicy, Manifest, ManifestEdge } from '../manifest.ts';
+import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+import { metaRecord, RestoredState, takeStateChanges, uidOf, type TaskMeta } from './task-state.ts';
 
 /** Worker settings from flags and the environment. */
 export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number }
+
+/** A task's output buffer beyond which the batch loop checkpoints before fetching more (backpressure). */
+const MAX_BUFFERED_OUTPUT = 20_000;
 
 /** A source whose records the worker delivers (the consumer, not the connector, reads Kafka). */
 class DeliveredSource implements SourceConnector {
@@ -47,106 +64,140 @@ class DeliveredSource implements SourceConnector {
   end(): void { this.done(); }
 }
 
-/**
- * The event-time bound up to which a record is still needed by the stage's
- * windows (the end of the last window it falls into, plus allowed lateness):
- * once the watermark passes it, its offset may be committed.
- */
-function doneAtOf(policy: CommitPolicy): (ts: number | undefined) => number {
-  if (policy.kind !== 'windows') return () => -Infinity;
-  return (ts) => {
-    if (ts === undefined) return -Infinity;
-    let latest = -Infinity;
-    for (const w of policy.windows) {
-      const lastStart = ts - ((((ts - w.offset) % w.slide) + w.slide) % w.slide);
-      latest = Math.max(latest, lastStart + w.size - 1 + w.allowedLateness);
-    }
-    return latest;
-  };
+/** Waits for a promise, but no longer than `ms` (shutdown steps that must not keep a stopping worker up). */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
 }
 
-/** Offsets of one input partition not yet safe to commit, oldest first (a queue with a moving head: no shifting per record). */
-class PendingOffsets {
-  private offsets: bigint[] = [];
-  private doneAt: number[] = [];
-  private head = 0;
-  /** The next offset to read, and the last one committed. */
-  next: bigint | null = null;
-  committed: bigint | null = null;
-
-  push(offset: bigint, doneAt: number): void {
-    this.offsets.push(offset);
-    this.doneAt.push(doneAt);
-  }
-
-  /** Drops the records no window needs at `watermark` and returns the first one still needed, if any. */
-  firstNeeded(watermark: number): bigint | null {
-    while (this.head < this.offsets.length && this.doneAt[this.head] <= watermark) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
-      this.offsets = this.offsets.slice(this.head);
-      this.doneAt = this.doneAt.slice(this.head);
-      this.head = 0;
-    }
-    return this.head < this.offsets.length ? this.offsets[this.head] : null;
-  }
+/** The changelog topic of a stage: task state, compacted, one partition per task. */
+export function changelogTopic(manifest: Manifest, stageId: number): string {
+  return namespaced(`${manifest.pipeline}-stage-${stageId}-changelog`);
 }
 
 /** One partition index of the stage's inputs. */
 class Task {
-  readonly job: LocalJob;
+  job: LocalJob | null = null;
   readonly sources = new Map<number, DeliveredSource>();
   private readonly partitionWatermarks = new Map<string, PartitionWatermark>();
-  /** Per input topic: records not yet safe to commit (windows policy), and the next offset to read. */
-  private readonly pending = new Map<string, PendingOffsets>();
-  readonly running: Promise<void>;
+  /** Per input topic: the next offset to read; records before it are in the task's state already. */
+  private readonly positions = new Map<string, bigint>();
+  /** Output since the last checkpoint, sent with it. */
+  outgoing: OutgoingRecord[] = [];
+  /** The latest watermark (or status) per outgoing edge not yet sent. */
+  private readonly watermarks = new Map<string, number | 'idle' | 'active'>();
+  private producer: TransactionalProducer | null = null;
+  private running: Promise<void> = Promise.resolve();
+  /** Checkpoints run one after another. */
+  private checkpointing: Promise<void> = Promise.resolve();
+  private checkpoints = 0;
+  lastCheckpointAt = Date.now();
+  /** Records or timers ran since the last checkpoint. */
+  private dirty = false;
+  /** Every input has ended and the job has finished (bounded jobs). */
+  ended = false;
+  /** Fenced, revoked or stopped: the task must not commit any more. */
+  lost = false;
+  /** Resolves once the task is restored and its user functions are open. */
+  readonly ready: Promise<void>;
 
   constructor(readonly index: number, private readonly worker: StageWorker) {
+    this.ready = this.start();
+    this.ready.catch((error: unknown) => { if (!(error instanceof FencedError)) worker.fail(error); });
+  }
+
+  private get producerId(): string { return `${this.worker.stage.id}-${this.index}`; }
+
+  /** Fences the previous owner, restores the checkpoint, opens the user functions. */
+  private async start(): Promise<void> {
+    const { worker } = this;
     const { graph, manifest, stage, log } = worker;
-    this.job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
+    const started = Date.now();
+    if (worker.exactlyOnce) this.producer = await worker.client.transactionalProducer(`${worker.transactionalPrefix}-${this.index}`);
+    const restored = new RestoredState();
+    await worker.client.readPartitions(worker.changelog, [this.index], (_p, key, value) => { if (key !== null) restored.add(key, value); });
+    const meta = restored.meta;
+    if (meta) {
+      for (const [topic, next] of Object.entries(meta.positions)) this.positions.set(topic, BigInt(next));
+      for (const [edgeId, producers] of Object.entries(meta.partitionWatermarks)) this.partitionWatermark(edgeId).restore(producers);
+      this.checkpoints = meta.checkpoint;
+    }
+    if (meta?.ended) {
+      // Its input ended and its final output is committed: nothing runs again.
+      this.ended = true;
+      log.info({ task: this.index }, 'task restored: its input had ended');
+      return;
+    }
+    let applied = { entries: 0, timers: 0, dropped: 0 };
+    const job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
+      trackState: true,
+      onCreated: () => { applied = restored.applyTo(job.runtimes[stage.id][0], manifest, manifest.stages[stage.id].nodes); },
       createSource: (nodeId) => {
         if (!worker.sourceFormats.has(nodeId)) throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
         const source = new DeliveredSource();
         this.sources.set(nodeId, source);
         return source;
       },
-      remote: { output: (edgeId) => worker.edgeOutput(edgeId, index), watermark: (edgeId, message) => worker.sendWatermark(edgeId, `${stage.id}-${index}`, message) },
+      createSink: (nodeId, ctx) => {
+        const node = graph.nodes[nodeId];
+        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => { this.outgoing.push(record); }) : undefined;
+      },
+      remote: { output: (edgeId) => worker.edgeOutput(edgeId, this), watermark: (edgeId, message) => { this.watermarks.set(edgeId, message); } },
     });
-    this.running = this.job.run();
-    this.running.catch((error: unknown) => worker.fail(error));
+    this.job = job;
+    this.running = job.run();
+    this.running.catch((error: unknown) => { if (!this.lost) worker.fail(error); });
+    await Promise.race([job.ready, this.running]);
+    if (applied.dropped) log.warn({ task: this.index, dropped: applied.dropped }, 'checkpointed state of operators this build no longer has was left out');
+    log.info({ task: this.index, checkpoint: this.checkpoints, changelogRecords: restored.records, entries: applied.entries, timers: applied.timers, positions: Object.fromEntries([...this.positions].map(([t, o]) => [t, String(o)])), ms: Date.now() - started }, meta ? 'task restored from its checkpoint' : 'task started with empty state');
+    // Watermark origins whose end was checkpointed but not yet acted upon (a crash right after the end marker).
+    this.checkEnd();
+  }
+
+  private partitionWatermark(edgeId: string): PartitionWatermark {
+    let partition = this.partitionWatermarks.get(edgeId);
+    if (!partition) { partition = new PartitionWatermark(this.worker.upstreamTasks.get(edgeId) ?? 1); this.partitionWatermarks.set(edgeId, partition); }
+    return partition;
   }
 
   /**
-   * Handles one record of one of this task's input partitions. The job turns
-   * an exception in the user's code into a dead letter; `job.hasFailed` tells
-   * whether the task must stop (--fail-fast, or a failure of the runtime).
+   * Handles one record of one of this task's input partitions (after
+   * `ready`). The job turns an exception in the user's code into a dead
+   * letter; `job.hasFailed` tells whether the task must stop (--fail-fast, or
+   * a failure of the runtime).
    */
   deliver(record: IncomingRecord): void {
+    const job = this.job;
+    if (!job || this.ended) return;
+    const offset = BigInt(record.offset);
+    const next = this.positions.get(record.topic);
+    // Already in the state: the consumer fetched from an older committed offset (a rebalance, a restart).
+    if (next !== undefined && offset < next) return;
+    this.positions.set(record.topic, offset + 1n);
+    this.dirty = true;
     const worker = this.worker;
-    worker.currentRecord = record;
     const edgeId = worker.edgeByTopic.get(record.topic);
-    const tracking = this.tracking(record.topic);
     if (edgeId !== undefined) {
       const producer = record.headers[WATERMARK_HEADER];
       if (producer !== undefined) {
-        let partition = this.partitionWatermarks.get(edgeId);
-        if (!partition) { partition = new PartitionWatermark(worker.upstreamTasks.get(edgeId) ?? 1); this.partitionWatermarks.set(edgeId, partition); }
-        const changed = partition.update(producer, decodeWatermark(record.value!));
-        if (changed !== null) this.job.watermarkOnEdge(edgeId, changed === -Infinity ? -Infinity : changed);
-      } else {
-        let decoded: { value: unknown; ts: number | undefined };
-        try {
-          decoded = edgeRecordCodec(worker.manifest, edgeId).decode(record.value ?? Buffer.alloc(0));
-        } catch (error) {
-          // A record pipec cannot read back (truncated, or written by another build): a dead letter, and the partition goes on.
-          const edge = worker.manifest.edges.find((e) => e.id === edgeId)!;
-          worker.deadLetterOutput.write(edge.keyNode ?? worker.manifest.stages[edge.to].nodes[0], { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: `undecodable repartition record: ${(error as Error).message}`, raw: record.value?.toString('base64') ?? '' });
-          tracking.next = BigInt(record.offset) + 1n;
-          return;
-        }
-        const { value, ts } = decoded;
-        this.job.pushToEdge(edgeId, value, ts);
-        if (worker.commit.kind === 'windows') tracking.push(BigInt(record.offset), worker.doneAt(ts));
+        let message: number | 'idle' | 'active';
+        try { message = decodeWatermark(record.value ?? Buffer.alloc(0)); } catch { return; }
+        const changed = this.partitionWatermark(edgeId).update(producer, message);
+        if (changed !== null) job.watermarkOnEdge(edgeId, changed);
+        this.checkEnd();
+        return;
       }
+      let decoded: { value: unknown; ts: number | undefined };
+      try {
+        decoded = edgeRecordCodec(worker.manifest, edgeId).decode(record.value ?? Buffer.alloc(0));
+      } catch (error) {
+        // A record pipec cannot read back (truncated, or written by another build): a dead letter, and the partition goes on.
+        const edge = worker.edge(edgeId);
+        worker.deadLetterOutput.write(edge.keyNode ?? worker.manifest.stages[edge.to].nodes[0], { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: `undecodable repartition record: ${(error as Error).message}`, raw: record.value?.toString('base64') ?? '' });
+        return;
+      }
+      job.pushToEdge(edgeId, decoded.value, decoded.ts);
     } else {
       const nodeId = worker.sourceByTopic.get(record.topic)!;
       const format = worker.sourceFormats.get(nodeId)!;
@@ -155,40 +206,102 @@ class Task {
         value = decodeValue(format, record.value);
       } catch (error) {
         worker.deadLetterOutput.write(nodeId, { origin: `${record.topic}/${record.partition}`, position: Number(record.offset), reason: (error as Error).message, raw: record.value?.toString('utf8') ?? '' });
-        tracking.next = BigInt(record.offset) + 1n;
         return;
       }
       this.sources.get(nodeId)!.emit!(value, record.timestamp);
     }
-    tracking.next = BigInt(record.offset) + 1n;
   }
 
-  private tracking(topic: string): PendingOffsets {
-    let t = this.pending.get(topic);
-    if (!t) { t = new PendingOffsets(); this.pending.set(topic, t); }
-    return t;
+  /** A bounded job: once every input edge's partition has ended, the task's job finishes (final results, the end marker downstream). */
+  private checkEnd(): void {
+    const job = this.job;
+    if (!job || this.ended || this.worker.sourceByTopic.size > 0) return;
+    const inputs = this.worker.manifest.stages[this.worker.stage.id].inputs;
+    if (inputs.length === 0 || !inputs.every((edgeId) => this.partitionWatermarks.get(edgeId)?.current() === Infinity)) return;
+    job.endExternalInputs();
+    void this.running.then(() => {
+      this.ended = true;
+      this.dirty = true;
+      this.worker.log.info({ task: this.index }, 'task input ended: final results sent');
+      return this.checkpoint('end of input').then(() => this.worker.taskEnded());
+    }).catch((error: unknown) => { if (!this.lost) this.worker.fail(error); });
   }
 
-  /** Offsets safe to commit now: everything processed, or (windows) up to the first record an open window still needs. */
-  commitOffsets(): Array<{ topic: string; partition: number; offset: string }> {
-    const policy = this.worker.commit;
-    if (policy.kind === 'never') return [];
-    const coordinator = this.job.runtimes[this.worker.stage.id][0].coordinator;
-    const watermark = policy.kind === 'windows' ? Math.min(...policy.windows.map((w) => coordinator.watermarkOf(w.node))) : Infinity;
-    const offsets: Array<{ topic: string; partition: number; offset: string }> = [];
-    for (const [topic, t] of this.pending) {
-      if (t.next === null) continue;
-      const offset = (policy.kind === 'windows' ? t.firstNeeded(watermark) : null) ?? t.next;
-      if (t.committed !== offset) { t.committed = offset; offsets.push({ topic, partition: this.index, offset: String(offset) }); }
+  /** Whether the task has something to checkpoint. */
+  get pending(): boolean {
+    return this.dirty || this.outgoing.length > 0 || this.watermarks.size > 0;
+  }
+
+  /**
+   * Takes a checkpoint: output, changed state and positions, taken
+   * synchronously (a consistent cut between two records), then committed.
+   * Checkpoints of one task run one after another.
+   */
+  checkpoint(reason: string): Promise<void> {
+    const run = this.checkpointing.then(() => this.commit(reason));
+    this.checkpointing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commit(reason: string): Promise<void> {
+    const job = this.job;
+    if (this.lost || (!job && !this.ended) || !this.pending) return;
+    const worker = this.worker;
+    const started = process.hrtime.bigint();
+    // Sinks that are not Kafka (print, files) get what they were given so far (at-least-once for them).
+    if (job) await job.flush();
+    if (this.lost) return;
+    for (const [edgeId, message] of this.watermarks) worker.watermarkMarkers(edgeId, this.producerId, message, this.outgoing);
+    this.watermarks.clear();
+    const output = this.outgoing;
+    this.outgoing = [];
+    const runtime = job?.runtimes[worker.stage.id][0];
+    const changes = runtime ? takeStateChanges(runtime, worker.manifest) : [];
+    const meta: TaskMeta = {
+      version: 1,
+      checkpoint: this.checkpoints + 1,
+      positions: Object.fromEntries([...this.positions].map(([topic, next]) => [topic, String(next)])),
+      partitionWatermarks: Object.fromEntries([...this.partitionWatermarks].map(([edgeId, p]) => [edgeId, p.snapshot()])),
+      coordinator: runtime ? runtime.coordinator.snapshot() : { origins: [], inputs: [], consumers: [], outputs: [] },
+      generators: runtime ? [...runtime.generators].map(([nodeId, g]) => [uidOf(worker.manifest, nodeId), g.maxSeen]) : [],
+      ended: this.ended,
+    };
+    this.dirty = false;
+    const changelog: OutgoingRecord[] = [...changes, metaRecord(meta)].map((r) => ({ topic: worker.changelog, partition: this.index, key: r.key, value: r.value }));
+    const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
+    const records = [...output, ...changelog];
+    try {
+      if (this.producer) await this.producer.commit(records, { group: worker.group, offsets });
+      else await worker.sendAndCommit(records, offsets);
+    } catch (error) {
+      if (error instanceof FencedError) { this.lose('fenced: another worker now runs this task'); return; }
+      throw error;
     }
-    return offsets;
+    this.checkpoints = meta.checkpoint;
+    this.lastCheckpointAt = Date.now();
+    worker.checkpointed(this, output, changelog, Number(process.hrtime.bigint() - started) / 1e9, reason);
   }
 
-  /** Stops the task without firing anything (revoked partitions, shutdown). */
+  /** The task now runs elsewhere (fenced, or its partition was revoked): it stops without committing. */
+  lose(why: string): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.worker.log.warn({ task: this.index, why }, 'task stopped');
+    this.worker.dropTask(this);
+    void this.stop();
+  }
+
+  /** Stops the task's job without firing anything. */
   async stop(): Promise<void> {
-    this.job.stop();
+    this.job?.stop();
     for (const s of this.sources.values()) s.end();
     await this.running.catch(() => undefined);
+    await this.producer?.close().catch(() => undefined);
+  }
+
+  /** The watermark the task's event-time operators are at (metrics). */
+  watermarkOf(node: number): number {
+    return this.job?.runtimes[this.worker.stage.id]?.[0]?.coordinator.watermarkOf(node) ?? -Infinity;
   }
 }
 
@@ -199,36 +312,36 @@ export class StageWorker {
   readonly upstreamTasks = new Map<string, number>();
   /** The value format of each Kafka source node of the stage. */
   readonly sourceFormats = new Map<number, KafkaFormat<unknown>>();
-  /** Edges by id, and the stage's commit policy (decided at build time). */
   private readonly edges: Map<string, ManifestEdge>;
-  readonly commit: CommitPolicy;
-  readonly doneAt: (ts: number | undefined) => number;
-  /** Sends in flight, one after another; a failed send fails the worker. */
-  private sending: Promise<void> = Promise.resolve();
-  /** Tasks being stopped after a revocation, awaited before the worker exits. */
-  private readonly stoppingTasks = new Set<Promise<void>>();
+  readonly exactlyOnce: boolean;
+  readonly changelog: string;
+  readonly group: string;
+  /** Transactional ids are `<prefix>-<task>`: one per task, so a task's next owner fences its previous one. */
+  readonly transactionalPrefix: string;
   private readonly tasks = new Map<number, Task>();
-  private readonly outgoing: OutgoingRecord[] = [];
+  /** The task whose record is being delivered (its dead letters join its output). */
+  private currentTask: Task | null = null;
   /** The Kafka record being delivered (named by dead letters). */
-  currentRecord: IncomingRecord | null = null;
+  private currentRecord: IncomingRecord | null = null;
   private readonly deadLetterTopic: string;
-  /** Dead letters: the file (and --fail-fast), and the `<pipeline>-dlq` topic, sent with the batch's output. */
+  /** Dead letters: the file (and --fail-fast), and the `<pipeline>-dlq` topic, committed with the task's checkpoint. */
   readonly deadLetterOutput: DeadLetterOutput;
   private failure: { error: unknown } | null = null;
-  private onFailure: () => void = () => undefined;
+  private stop: (why: string) => void = () => undefined;
   private readonly topicPartitions = new Map<string, number>();
   private readonly rebalanceCounters = new Map<string, number>();
-  private readonly lastWatermarks = new Map<string, number | 'idle' | 'active'>();
-  private watermarkTimer: NodeJS.Timeout | null = null;
-  private client!: KafkaClient;
-  private producer!: RecordProducer;
+  client!: KafkaClient;
+  private producer: RecordProducer | null = null;
+  private consumer: GroupConsumer | null = null;
   private stopping = false;
   readonly metrics: WorkerMetrics;
 
   constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: Manifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
     this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
-    this.commit = manifest.stages[stage.id].commit;
-    this.doneAt = doneAtOf(this.commit);
+    this.exactlyOnce = (manifest.guarantee ?? 'exactly-once') === 'exactly-once';
+    this.changelog = changelogTopic(manifest, stage.id);
+    this.group = options.group ?? namespaced(`${manifest.pipeline}-stage-${stage.id}`);
+    this.transactionalPrefix = `${this.group}-task`;
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
     this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);
     this.deadLetterOutput = {
@@ -238,7 +351,7 @@ export class StageWorker {
     };
   }
 
-  /** Writes a dead letter to the file (throws under --fail-fast) and queues it for the dead-letter topic. */
+  /** Writes a dead letter to the file (throws under --fail-fast) and adds it to the output of the task or the worker. */
   private sendDeadLetter(nodeId: number, record: DeadLetterRecord): void {
     this.deadLetters.write(nodeId, record);
     this.metrics.deadLetters.inc();
@@ -249,17 +362,24 @@ export class StageWorker {
       'pipec-node': String(nodeId),
     };
     if (record.location) headers['pipec-location'] = record.location;
-    // A user topic's record keeps its bytes; a repartition record (pipec's own encoding) is sent as its text.
-    const value = source && !this.edgeByTopic.has(source.topic) ? source.value ?? '' : record.raw;
-    this.outgoing.push({ topic: this.deadLetterTopic, partition: 0, value, headers });
+    // A user topic's record keeps its bytes, key, timestamp and headers; a repartition record (pipec's own encoding) is sent as its text.
+    const fromUser = source && !this.edgeByTopic.has(source.topic);
+    const out: OutgoingRecord = fromUser
+      ? { topic: this.deadLetterTopic, partition: 0, key: source.key, value: source.value ?? '', timestamp: source.timestamp, headers: { ...source.headers, ...headers } }
+      : { topic: this.deadLetterTopic, partition: 0, value: record.raw, headers };
+    (this.currentTask?.outgoing ?? this.sourceTaskOutput).push(out);
   }
 
-  /** Stops the worker because a task failed: output produced so far is sent, no further offsets are committed, exit code 1. */
+  /** Output of a stage without Kafka inputs (no tasks, no transactions). */
+  private readonly sourceTaskOutput: OutgoingRecord[] = [];
+
+  /** Stops the worker because a task failed: nothing more is committed, exit code 1. */
   fail(error: unknown): void {
     if (this.failure) return;
+    this.log.error({ err: error }, 'a task failed: the worker stops without committing it further');
     this.failure = { error };
     this.stopping = true;
-    this.onFailure();
+    this.stop('failure');
   }
 
   private get info() { return this.manifest.stages[this.stage.id]; }
@@ -269,15 +389,15 @@ export class StageWorker {
     const { manifest, info } = this;
     const readersOf = (edgeId: string) => manifest.stages[this.edge(edgeId).to].parallelism;
     const edges = [...info.inputs, ...info.outputs].map((id) => this.edge(id));
-    await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic!), partitions: readersOf(e.id) })), { grow: true });
+    await this.client.ensureTopics(edges.map((e) => ({ topic: namespaced(e.topic), partitions: readersOf(e.id) })), { grow: true });
     await this.client.ensureTopics([{ topic: this.deadLetterTopic, partitions: 1 }]);
-    for (const e of edges) this.topicPartitions.set(namespaced(e.topic!), await this.client.partitions(namespaced(e.topic!)));
+    for (const e of edges) this.topicPartitions.set(namespaced(e.topic), await this.client.partitions(namespaced(e.topic)));
     // Repartition topics are read from their start by a new group; Kafka sources follow their startFrom.
     const inputTopics: Array<{ topic: string; fromBeginning: boolean }> = [];
     for (const id of info.inputs) {
       const edge = this.edge(id);
-      this.edgeByTopic.set(namespaced(edge.topic!), id);
-      inputTopics.push({ topic: namespaced(edge.topic!), fromBeginning: true });
+      this.edgeByTopic.set(namespaced(edge.topic), id);
+      inputTopics.push({ topic: namespaced(edge.topic), fromBeginning: true });
       this.upstreamTasks.set(id, await this.tasksOfStage(edge.from));
     }
     for (const nodeId of info.nodes) {
@@ -290,6 +410,12 @@ export class StageWorker {
         this.sourceFormats.set(nodeId, options.format as KafkaFormat<unknown>);
         inputTopics.push({ topic, fromBeginning: options.startFrom === 'earliest' });
       }
+      if (node.kind === 'sink' && node.spec.connector === 'kafka') await this.client.ensureTopics([{ topic: node.spec.options.topic as string, partitions: 1 }]);
+    }
+    if (inputTopics.length) {
+      let tasks = 1;
+      for (const t of inputTopics) tasks = Math.max(tasks, await this.client.partitions(t.topic));
+      await this.client.ensureTopics([{ topic: this.changelog, partitions: tasks, compact: true }], { grow: true });
     }
     return inputTopics;
   }
@@ -308,164 +434,195 @@ export class StageWorker {
     return Math.max(1, most);
   }
 
-  /** The collector of an outgoing edge for one task. */
-  edgeOutput(edgeId: string, taskIndex: number): (key: unknown, value: unknown, ts: number | undefined) => void {
+  /** The collector of an outgoing edge for one task (or the source task, null). */
+  edgeOutput(edgeId: string, task: Task | null): (key: unknown, value: unknown, ts: number | undefined) => void {
     const edge = this.edge(edgeId);
     const topic = namespaced(edge.topic);
     const partitions = this.topicPartitions.get(topic) ?? 1;
     const codec = edgeRecordCodec(this.manifest, edgeId);
+    const taskIndex = task?.index ?? 0;
+    const output = () => task?.outgoing ?? this.sourceTaskOutput;
     return (key, value, ts) => {
       let partition: number;
       if (edge.partitioning === 'hash') partition = partitionForKey(key, partitions);
       else if (edge.partitioning === 'forward') partition = taskIndex % partitions;
       else { const next = this.rebalanceCounters.get(topic) ?? taskIndex; this.rebalanceCounters.set(topic, next + 1); partition = next % partitions; }
-      this.outgoing.push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: codec.encode(value, ts) });
+      output().push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: codec.encode(value, ts) });
     };
   }
 
-  /** Sends a task's watermark on an edge to every partition, at most every 200 ms (immediately for the end and status changes). */
-  sendWatermark(edgeId: string, producer: string, message: number | 'idle' | 'active'): void {
-    this.lastWatermarks.set(`${edgeId}\u0000${producer}`, message);
-    if (typeof message !== 'number' || message === Infinity) { this.emitWatermarks(); return; }
-    this.watermarkTimer ??= setTimeout(() => { this.watermarkTimer = null; this.emitWatermarks(); this.flushInBackground(); }, 200);
-  }
-
-  private emitWatermarks(): void {
-    for (const [id, message] of this.lastWatermarks) {
-      const [edgeId, producer] = id.split('\u0000');
-      const topic = namespaced(this.edge(edgeId).topic);
-      for (let p = 0; p < (this.topicPartitions.get(topic) ?? 1); p++) {
-        this.outgoing.push({ topic, partition: p, key: null, value: encodeWatermark(message), headers: { [WATERMARK_HEADER]: producer } });
-      }
+  /** Adds a producer's watermark marker on an edge, one per partition of its topic. */
+  watermarkMarkers(edgeId: string, producer: string, message: number | 'idle' | 'active', into: OutgoingRecord[]): void {
+    const topic = namespaced(this.edge(edgeId).topic);
+    for (let p = 0; p < (this.topicPartitions.get(topic) ?? 1); p++) {
+      into.push({ topic, partition: p, key: null, value: encodeWatermark(message), headers: { [WATERMARK_HEADER]: producer } });
     }
-    this.lastWatermarks.clear();
   }
 
-  private edge(edgeId: string): ManifestEdge {
+  edge(edgeId: string): ManifestEdge {
     const edge = this.edges.get(edgeId);
     if (!edge) throw new Error(`internal: the manifest has no edge ${edgeId}`);
     return edge;
   }
 
-  /** Sends the queued output, after any send still in flight (sends keep their order). */
-  private flushOutgoing(): Promise<void> {
-    const records = this.outgoing.splice(0);
-    for (const r of records) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
-    const sent = this.sending.then(() => (records.length ? this.producer.send(records) : undefined));
-    this.sending = sent.catch(() => undefined);
-    return sent;
+  /** At-least-once: sends a checkpoint's records, then commits its offsets. */
+  async sendAndCommit(records: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
+    this.producer ??= await processKafka(this.log).producer;
+    if (records.length) await this.producer.send(records);
+    if (offsets.length) await this.consumer?.commit(offsets);
   }
 
-  /** A flush nobody waits for (timers): its failure fails the worker instead of vanishing. */
-  private flushInBackground(): void {
-    this.flushOutgoing().catch((error: unknown) => this.fail(error));
+  /** A task committed a checkpoint. */
+  checkpointed(task: Task, output: OutgoingRecord[], changelog: OutgoingRecord[], seconds: number, reason: string): void {
+    for (const r of output) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
+    this.metrics.commitSeconds.observe(seconds);
+    for (const c of this.info.watermarks.consumers) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, task.watermarkOf(c.node)));
+    this.log.debug({ task: task.index, records: output.length, changelog: changelog.length, ms: Math.round(seconds * 1000), reason }, 'checkpoint committed');
   }
 
-  /** Runs until SIGTERM/SIGINT (or, without Kafka inputs, until the bounded sources end). */
+  /** A task was fenced: forget it (its partition belongs to another worker now). */
+  dropTask(task: Task): void {
+    if (this.tasks.get(task.index) === task) this.tasks.delete(task.index);
+  }
+
+  /** A bounded job's task finished: the worker stops once all of its tasks have. */
+  taskEnded(): void {
+    if (this.tasks.size > 0 && [...this.tasks.values()].every((t) => t.ended)) this.stop('end of input');
+  }
+
+  /** Runs until SIGTERM/SIGINT, the end of a bounded input (or, without Kafka inputs, until the bounded sources end). */
   async run(): Promise<void> {
     ({ client: this.client } = processKafka(this.log));
-    this.producer = await processKafka(this.log).producer;
     if (this.options.metricsPort !== undefined) this.metrics.listen(this.options.metricsPort, this.log);
     const inputTopics = await this.prepareTopics();
     if (inputTopics.length === 0) return this.runSourceTask();
-    const group = this.options.group ?? namespaced(`${this.manifest.pipeline}-stage-${this.stage.id}`);
-    const consumer = this.client.consumer(group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
-    const stopped = new Promise<void>((resolve) => {
-      const stop = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the current batch, flushing output, committing offsets'); this.stopping = true; resolve(); };
-      process.once('SIGTERM', () => stop('SIGTERM')).once('SIGINT', () => stop('SIGINT'));
-      this.onFailure = resolve;
-      if (this.failure) resolve();
+    const consumer = this.client.consumer(this.group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
+    this.consumer = consumer;
+    const stopped = new Promise<string>((resolve) => {
+      this.stop = (why) => { this.stopping = true; resolve(why); };
+      const onSignal = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the record in hand, checkpointing every task, leaving the group'); this.stop(signal); };
+      process.once('SIGTERM', () => onSignal('SIGTERM')).once('SIGINT', () => onSignal('SIGINT'));
+      if (this.failure) resolve('failure');
     });
-    this.log.info({ group, topics: inputTopics.map((t) => t.topic) }, 'joining the consumer group');
-    await consumer.run(inputTopics, async (batch) => {
+    const interval = this.manifest.checkpoint?.interval ?? 200;
+    // Checkpoints on the clock: output of timers and processing-time windows reaches Kafka without new input.
+    const ticker = setInterval(() => {
+      for (const task of this.tasks.values()) {
+        if (task.lost || !task.pending || Date.now() - task.lastCheckpointAt < interval) continue;
+        task.checkpoint('interval').catch((error: unknown) => this.fail(error));
+      }
+    }, Math.max(10, Math.floor(interval / 2)));
+    this.log.info({ group: this.group, topics: inputTopics.map((t) => t.topic), guarantee: this.exactlyOnce ? 'exactly-once' : 'at-least-once', checkpointInterval: interval }, 'joining the consumer group');
+    const consuming = consumer.run(inputTopics, async (batch) => {
       if (this.stopping) return;
-      // Only partitions this worker owns have tasks. A batch fetched before a rebalance took the partition
-      // away is dropped: a task started mid-stream would commit offsets from a partial view (Kafka Streams does the same).
+      // Only partitions this worker owns have tasks. A batch fetched before a rebalance took the partition away is dropped.
       const task = this.tasks.get(batch.partition);
-      if (!task) { this.log.debug({ partition: batch.partition }, 'dropping a batch of a partition this worker no longer owns'); return; }
-      // The task's user functions finish open(ctx) (possibly async) before its first record.
-      await Promise.race([task.job.ready, task.running]);
-      if (task.job.hasFailed) { await this.flushOutgoing(); return; }
+      if (!task || task.lost) return;
+      // The task restores its checkpoint and opens its user functions before its first record; the group hears from us meanwhile.
+      for (let settled = false; !settled;) {
+        settled = await Promise.race([task.ready.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000))]);
+        if (!settled) await batch.heartbeat();
+      }
+      if (task.lost || this.stopping || !task.job || task.job.hasFailed) return;
+      this.currentTask = task;
       for (const record of batch.records) {
+        this.currentRecord = record;
         try {
           task.deliver(record);
         } catch (error) {
           task.job.fail(error);
         }
-        if (task.job.hasFailed) {
-          // --fail-fast or a failure: send what the records before this one produced, commit nothing, stop.
-          this.currentRecord = null;
-          await this.flushOutgoing();
-          return;
-        }
+        if (task.job.hasFailed) break;
       }
       this.currentRecord = null;
-      this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
-      const endTimer = this.metrics.commitSeconds.startTimer();
-      // Backpressure: the next batch is not fetched until this one's output is acknowledged.
-      this.emitWatermarks();
-      await this.flushOutgoing();
-      await task.job.flush();
-      const watermarks = task.job.runtimes[this.stage.id][0].coordinator;
-      for (const c of this.manifest.stages[this.stage.id].watermarks.consumers) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, watermarks.watermarkOf(c.node)));
-      const offsets = task.commitOffsets();
-      endTimer();
-      if (offsets.length) {
-        await consumer.commit(offsets);
-        this.log.debug({ task: task.index, offsets, first: batch.records[0]?.offset, last: batch.records[batch.records.length - 1]?.offset }, 'committed');
+      this.currentTask = null;
+      if (task.job.hasFailed) {
+        // --fail-fast or a failure: nothing of this task since its last checkpoint is committed.
+        this.fail(task.job.failureCause);
+        return;
       }
+      this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
+      if (task.outgoing.length >= MAX_BUFFERED_OUTPUT || Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
     }, {
       assigned: (partitions) => {
         this.log.info({ partitions }, 'partitions assigned');
-        this.metrics.partitions.set(partitions.length);
         this.metrics.healthy = true;
-        for (const index of new Set(partitions.map((p) => p.partition))) if (!this.tasks.has(index)) this.startTask(index);
+        for (const index of new Set(partitions.map((p) => p.partition))) {
+          if (this.tasks.has(index)) continue;
+          this.tasks.set(index, new Task(index, this));
+        }
+        this.metrics.partitions.set(this.tasks.size);
       },
       revoked: (partitions) => {
-        this.log.info({ partitions }, 'partitions revoked: their tasks stop here and resume on their new owner');
+        this.log.info({ partitions }, 'partitions revoked: their tasks checkpoint and resume on their new owner');
         for (const index of new Set(partitions.map((p) => p.partition))) {
           const task = this.tasks.get(index);
-          this.tasks.delete(index);
           if (!task) continue;
-          const stopping = task.stop().finally(() => this.stoppingTasks.delete(stopping));
-          this.stoppingTasks.add(stopping);
+          this.tasks.delete(index);
+          // If the new owner has already fenced this task, the checkpoint fails and the new owner has the last committed one.
+          void task.ready.then(() => task.checkpoint('revoked')).catch(() => undefined).finally(() => { task.lost = true; void task.stop(); });
+          this.metrics.watermark.remove({ task: String(index) });
         }
+        this.metrics.partitions.set(this.tasks.size);
       },
     });
-    await stopped;
-    await consumer.close();
+    consuming.catch((error: unknown) => this.fail(error));
+    const why = await stopped;
+    const stopAt = Date.now();
+    clearInterval(ticker);
+    // No batch handler processes records from now on (one in the middle of its checkpoint finishes it first).
+    if (!this.failure) {
+      // The last checkpoint of every task, then leave the group: the tasks' new owners start from it.
+      await Promise.all([...this.tasks.values()].map((task) => task.ready.then(() => task.checkpoint(why)).catch((error: unknown) => { if (!(error instanceof FencedError)) this.fail(error); })));
+    }
+    this.log.debug({ ms: Date.now() - stopAt }, 'final checkpoints taken');
+    // Leaving the group hands the partitions over at once (bounded, so SIGTERM always ends within its budget).
+    await within(consumer.close(), 3000);
+    this.log.debug({ ms: Date.now() - stopAt }, 'left the group');
     this.metrics.close();
-    for (const task of this.tasks.values()) await task.stop();
-    await Promise.all(this.stoppingTasks);
-    await this.flushOutgoing();
-    await closeProcessKafka();
+    await within(Promise.all([...this.tasks.values()].map((task) => { task.lost = true; return task.stop(); })), 2000);
+    this.log.debug({ ms: Date.now() - stopAt }, 'tasks stopped');
+    await within(closeProcessKafka(), 2000);
+    this.log.debug({ ms: Date.now() - stopAt }, 'client closed');
     if (this.failure) throw this.failure.error;
-    this.log.info('stopped');
-  }
-
-  private startTask(index: number): Task {
-    const task = new Task(index, this);
-    this.tasks.set(index, task);
-    this.log.info({ task: index }, 'task started');
-    return task;
+    this.log.info({ why }, 'stopped');
   }
 
   /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
   private async runSourceTask(): Promise<void> {
+    const producerId = `${this.stage.id}-0`;
+    const watermarks = new Map<string, number | 'idle' | 'active'>();
     const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
-      remote: { output: (edgeId) => this.edgeOutput(edgeId, 0), watermark: (edgeId, message) => this.sendWatermark(edgeId, `${this.stage.id}-0`, message) },
+      createSink: (nodeId, ctx) => {
+        const node = this.graph.nodes[nodeId];
+        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => { this.sourceTaskOutput.push(record); }) : undefined;
+      },
+      remote: { output: (edgeId) => this.edgeOutput(edgeId, null), watermark: (edgeId, message) => { watermarks.set(edgeId, message); } },
     });
-    const flushing = setInterval(() => this.flushInBackground(), 100);
+    let sending: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
+      for (const [edgeId, message] of watermarks) this.watermarkMarkers(edgeId, producerId, message, this.sourceTaskOutput);
+      watermarks.clear();
+      const records = this.sourceTaskOutput.splice(0);
+      const sent = sending.then(async () => {
+        if (!records.length) return;
+        this.producer ??= await processKafka(this.log).producer;
+        await this.producer.send(records);
+        for (const r of records) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
+      });
+      sending = sent.catch(() => undefined);
+      return sent;
+    };
+    const interval = this.manifest.checkpoint?.interval ?? 200;
+    const flushing = setInterval(() => { flush().catch((error: unknown) => job.fail(error)); }, Math.min(100, interval));
     const stop = (signal: string) => { this.log.info({ signal }, 'stopping the sources'); job.stop(); };
     process.once('SIGTERM', stop).once('SIGINT', stop);
     try {
       await job.run();
-      this.emitWatermarks();
     } finally {
       // Also on failure: what the records before it produced is sent (no end-of-input watermark then).
-      await this.flushOutgoing();
       clearInterval(flushing);
-      if (this.watermarkTimer) clearTimeout(this.watermarkTimer);
+      await flush();
       await closeProcessKafka();
     }
   }

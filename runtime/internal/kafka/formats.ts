@@ -10,7 +10,10 @@ export function decodeValue(format: KafkaFormat<unknown>, bytes: Buffer | null):
   const text = bytes.toString('utf8');
   if (format === 'string') return text;
   if (format === 'json') {
-    try { return JSON.parse(text); } catch (error) { throw new Error(`invalid JSON: ${(error as Error).message}`); }
+    let value: unknown;
+    try { value = JSON.parse(text); } catch (error) { throw new Error(`invalid JSON: ${(error as Error).message}`); }
+    if (value === null) throw new Error('the JSON value is null, not a record');
+    return value;
   }
   const rows = parseCsv(text, { relax_column_count: false }) as string[][];
   if (rows.length !== 1) throw new Error(`invalid CSV: expected one row, found ${rows.length}`);

@@ -35,6 +35,13 @@ export interface LocalJobOptions {
   createSource?: (nodeId: number, ctx: SourceContext) => SourceConnector | undefined;
   createSink?: (nodeId: number, ctx: SinkContext) => SinkConnector | undefined;
   onSideOutput?: (tag: string, value: unknown, ts: number | undefined) => void;
+  /** Keyed state and timers record what changed, for incremental checkpoints (stage worker tasks). */
+  trackState?: boolean;
+  /**
+   * Runs once every instance is created and before any user function's
+   * open(): a stage worker task restores its checkpoint here.
+   */
+  onCreated?: () => void;
   /** Where edges to stages outside this job go (Kafka repartition topics in a distributed worker). */
   remote?: {
     output(edgeId: string): (key: unknown, value: unknown, ts: number | undefined) => void;
@@ -43,7 +50,7 @@ export interface LocalJobOptions {
 }
 
 /** State of one stage instance that the runtime owns. */
-interface InstanceRuntime {
+export interface InstanceRuntime {
   coordinator: WatermarkCoordinator;
   backends: Map<number, KeyedStateBackend>;
   timers: Map<number, InternalTimerService>;
@@ -295,6 +302,7 @@ export class LocalJob {
       this.instances[stage.id] = [];
       for (let subtask = 0; subtask < stage.parallelism; subtask++) this.instances[stage.id][subtask] = stage.create(this.envFor(stage, subtask));
     }
+    this.options.onCreated?.();
     // User functions' open(ctx) may be async: every one finishes before any record flows.
     await Promise.all(this.instances.flat().map((instance) => instance.open()));
     this.markReady();
@@ -307,8 +315,11 @@ export class LocalJob {
     // Instances fed only over edges from stages outside this job (a single stage under test) end when told to.
     const external = this.stages.flatMap((stage) => this.pending[stage.id].map((count, subtask) => ({ stage: stage.id, subtask, count }))).filter((i) => i.count === 0);
     for (const { stage, subtask } of external) this.pending[stage][subtask] = 1;
-    const externalEnded = new Promise<void>((resolve) => { this.endExternalInputs = resolve; })
-      .then(() => this.call(() => { for (const { stage, subtask } of external) this.inputEnded(stage, subtask); }));
+    // stop() ends the wait too, without ending the inputs (nothing fires).
+    const externalEnded = new Promise<boolean>((resolve) => {
+      this.endExternalInputs = () => resolve(true);
+      this.abort.signal.addEventListener('abort', () => resolve(false), { once: true });
+    }).then((ended) => { if (ended) this.call(() => { for (const { stage, subtask } of external) this.inputEnded(stage, subtask); }); });
     if (external.length === 0) this.endExternalInputs();
     await Promise.all([externalEnded, ...this.sources.map(async (binding) => {
       await binding.connector.run(binding.emit);
@@ -440,9 +451,9 @@ export class LocalJob {
         if (!downstream) throw new Error(`stage ${stage.id} writes to stage ${edge.to} over ${edge.topic ?? edgeId}, which this process does not run; run local.mjs, or run every stage with Kafka`);
         return edgeOutput(edge.partitioning, edge.keyNode, downstream.map((instance) => instance.inputs[edgeId]), subtask);
       },
-      backend: (nodeId) => perNode(runtime.backends, nodeId, () => new KeyedStateBackend()),
+      backend: (nodeId) => perNode(runtime.backends, nodeId, () => new KeyedStateBackend(this.options.trackState)),
       keyedState: <S>(nodeId: number) => env.backend(nodeId).table<S>('rolling'),
-      timers: (nodeId) => perNode(runtime.timers, nodeId, () => new InternalTimerService()),
+      timers: (nodeId) => perNode(runtime.timers, nodeId, () => new InternalTimerService(this.options.trackState)),
       watermarkGenerator: (nodeId, spec) => perNode(runtime.generators, nodeId, () => (
         new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, spec.maxOutOfOrderness, spec.idleTimeout, this.guardedTime, manifest.mode === 'batch')
       )),

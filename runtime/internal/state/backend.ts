@@ -4,6 +4,11 @@
  * Snapshots and restores go by key group (Flink's unit of state
  * redistribution: keyGroup = murmur2(key) mod maxParallelism), so a checkpoint
  * store can hand a subset of groups to another worker after a rebalance.
+ *
+ * A backend created with `tracked` records which keys of which tables were
+ * touched since the last `takeChanges()`: an incremental checkpoint writes
+ * only those. Operators change values in place after `get` (window panes, list
+ * state), so a `get` counts as a touch, as a `set` or `delete` does.
  */
 import { keyText, murmur2 } from '../partitioning.ts';
 
@@ -23,17 +28,57 @@ export interface StateEntry { table: string; keyGroup: number; key: unknown; val
 /** A snapshot of a backend (or of some of its key groups). */
 export interface KeyedStateSnapshot { maxParallelism: number; entries: StateEntry[] }
 
+/** A table that remembers the keys touched since its changes were last taken. */
+class TrackedTable<V> extends Map<unknown, V> {
+  readonly touched = new Set<unknown>();
+  override get(key: unknown): V | undefined { this.touched.add(key); return super.get(key); }
+  override set(key: unknown, value: V): this { this.touched.add(key); return super.set(key, value); }
+  override delete(key: unknown): boolean { this.touched.add(key); return super.delete(key); }
+  override clear(): void { for (const key of this.keys()) this.touched.add(key); super.clear(); }
+}
+
+/** One changed entry: its current value, or undefined when it was deleted. */
+export interface StateChange { table: string; key: unknown; value: unknown }
+
 /** The state tables of one keyed operator instance. */
 export class KeyedStateBackend {
   private readonly tables = new Map<string, Map<unknown, unknown>>();
   /** The key of the record or timer being processed; state handles read and write under it. */
   currentKey: unknown = undefined;
 
+  /** With `tracked`, the backend records touched keys for incremental checkpoints. */
+  constructor(private readonly tracked = false) {}
+
   /** The table of one named state (created on first use). */
   table<S>(name: string): Map<unknown, S> {
     let table = this.tables.get(name);
-    if (!table) { table = new Map(); this.tables.set(name, table); }
+    if (!table) { table = this.tracked ? new TrackedTable() : new Map(); this.tables.set(name, table); }
     return table as Map<unknown, S>;
+  }
+
+  /** The entries touched since the last call (tracked backends), with their values now. */
+  takeChanges(): StateChange[] {
+    const changes: StateChange[] = [];
+    for (const [name, table] of this.tables) {
+      if (!(table instanceof TrackedTable)) continue;
+      for (const key of table.touched) changes.push({ table: name, key, value: Map.prototype.get.call(table, key) });
+      table.touched.clear();
+    }
+    return changes;
+  }
+
+  /** Puts one entry back from a checkpoint (not counted as a change). */
+  restoreEntry(table: string, key: unknown, value: unknown): void {
+    const t = this.table(table);
+    if (value === undefined) Map.prototype.delete.call(t, key);
+    else Map.prototype.set.call(t, key, value);
+  }
+
+  /** Number of entries over all tables. */
+  get size(): number {
+    let size = 0;
+    for (const table of this.tables.values()) size += table.size;
+    return size;
   }
 
   /** Every entry, or those of the given key groups. */

@@ -18,6 +18,8 @@ class TimerQueue {
   private heap: Timer[] = [];
   private readonly live = new Map<string, Timer>();
   private seq = 0;
+  /** Timers added or removed since the last checkpoint, by id (tracked services only). */
+  touched: Map<string, { key: unknown; timestamp: number }> | null = null;
 
   private static id(key: unknown, timestamp: number): string {
     return `${typeof key === 'string' ? 's' : typeof key === 'bigint' ? 'b' : 'n'}${keyText(key)}\u0000${timestamp}`;
@@ -29,6 +31,7 @@ class TimerQueue {
     if (this.live.has(id)) return;
     const timer = { key, timestamp, seq: this.seq++, deleted: false };
     this.live.set(id, timer);
+    this.touched?.set(id, { key, timestamp });
     const heap = this.heap;
     heap.push(timer);
     for (let i = heap.length - 1; i > 0;) {
@@ -41,7 +44,7 @@ class TimerQueue {
   delete(key: unknown, timestamp: number): void {
     const id = TimerQueue.id(key, timestamp);
     const timer = this.live.get(id);
-    if (timer) { timer.deleted = true; this.live.delete(id); }
+    if (timer) { timer.deleted = true; this.live.delete(id); this.touched?.set(id, { key, timestamp }); }
   }
   has(key: unknown, timestamp: number): boolean { return this.live.has(TimerQueue.id(key, timestamp)); }
 
@@ -70,8 +73,20 @@ class TimerQueue {
         i = m;
       }
     }
-    if (top && !top.deleted) { top.deleted = true; this.live.delete(TimerQueue.id(top.key, top.timestamp)); }
+    if (top && !top.deleted) {
+      top.deleted = true;
+      const id = TimerQueue.id(top.key, top.timestamp);
+      this.live.delete(id);
+      this.touched?.set(id, { key: top.key, timestamp: top.timestamp });
+    }
     return top;
+  }
+  /** Timers added or removed since the last call: id, key, timestamp and whether it is live now. */
+  takeChanges(): Array<{ id: string; key: unknown; timestamp: number; live: boolean }> {
+    if (!this.touched) return [];
+    const changes = [...this.touched].map(([id, t]) => ({ id, key: t.key, timestamp: t.timestamp, live: this.live.has(id) }));
+    this.touched.clear();
+    return changes;
   }
   /** Live timers in firing order. */
   all(): Timer[] { return [...this.live.values()].sort((a, b) => (this.less(a, b) ? -1 : 1)); }
@@ -81,10 +96,42 @@ class TimerQueue {
 /** A timer in a snapshot. */
 export interface TimerEntry { domain: TimeDomain; keyGroup: number; key: unknown; timestamp: number }
 
+/** A timer added (live) or removed since the last checkpoint. */
+export interface TimerChange { domain: TimeDomain; id: string; key: unknown; timestamp: number; live: boolean }
+
 /** Timers of one keyed operator instance. */
 export class InternalTimerService {
   private readonly event = new TimerQueue();
   private readonly processing = new TimerQueue();
+  private readonly restoredListeners: Array<() => void> = [];
+
+  /** With `tracked`, the service records added and removed timers for incremental checkpoints. */
+  constructor(tracked = false) {
+    if (tracked) { this.event.touched = new Map(); this.processing.touched = new Map(); }
+  }
+
+  /** Timers added or removed since the last call (tracked services). */
+  takeChanges(): TimerChange[] {
+    return [
+      ...this.event.takeChanges().map((c) => ({ domain: 'event' as const, ...c })),
+      ...this.processing.takeChanges().map((c) => ({ domain: 'processing' as const, ...c })),
+    ];
+  }
+
+  /** Puts timers back from a checkpoint (not counted as changes), then lets drivers schedule restored processing-time timers. */
+  restoreTimers(timers: Iterable<{ domain: TimeDomain; key: unknown; timestamp: number }>): void {
+    for (const t of timers) {
+      const queue = t.domain === 'event' ? this.event : this.processing;
+      const touched = queue.touched;
+      queue.touched = null;
+      queue.add(t.key, t.timestamp);
+      queue.touched = touched;
+    }
+    for (const listener of this.restoredListeners) listener();
+  }
+
+  /** Called after timers were restored (a ProcessingTimerDriver schedules its first callback). */
+  onRestored(listener: () => void): void { this.restoredListeners.push(listener); }
 
   register(domain: TimeDomain, key: unknown, timestamp: number): void { (domain === 'event' ? this.event : this.processing).add(key, timestamp); }
   delete(domain: TimeDomain, key: unknown, timestamp: number): void { (domain === 'event' ? this.event : this.processing).delete(key, timestamp); }
@@ -133,7 +180,10 @@ export class ProcessingTimerDriver {
     private readonly timers: InternalTimerService,
     private readonly time: ProcessingTimeService,
     private readonly onTimer: (key: unknown, timestamp: number) => void,
-  ) {}
+  ) {
+    // Processing-time timers restored from a checkpoint fire on the wall clock (at once when already due).
+    timers.onRestored(() => this.schedule());
+  }
 
   /** Call after registering a processing-time timer. */
   schedule(): void {

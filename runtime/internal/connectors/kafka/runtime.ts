@@ -92,6 +92,31 @@ export class KafkaSource implements SourceConnector {
   }
 }
 
+/**
+ * `kafka.sink` inside a stage worker task: each record joins the task's
+ * output, which the task's next checkpoint sends — in one Kafka transaction
+ * with its state and consumed offsets under exactly-once.
+ */
+export class OutboxKafkaSink implements SinkConnector {
+  private readonly topic: string;
+  private readonly format: KafkaFormat<unknown>;
+  private readonly key?: (value: unknown) => string;
+
+  constructor(ctx: SinkContext, private readonly push: (record: OutgoingRecord) => void) {
+    const options = ctx.options as { topic: string; format: KafkaFormat<unknown>; key?: (value: unknown) => string };
+    this.topic = options.topic;
+    this.format = options.format;
+    this.key = options.key;
+  }
+
+  write(value: unknown): void {
+    this.push({ topic: this.topic, key: this.key ? this.key(value) : null, value: encodeValue(this.format, value) });
+  }
+
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
 /** `kafka.sink`: buffers records and sends them in batches through the process's producer. */
 export class KafkaSink implements SinkConnector {
   private buffer: OutgoingRecord[] = [];
