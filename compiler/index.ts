@@ -29,13 +29,29 @@ export interface CheckResult {
   physical: PhysicalPlan | null;
 }
 
+/** What check and build compare the pipeline with. */
+export interface CheckOptions {
+  /**
+   * The previous build, to check that this one keeps its operators' state:
+   * its manifest.json (`--previous`), or the output folder of a build, whose
+   * `<out>/<pipeline>/manifest.json` is compared with when there is one.
+   * Absent: no comparison.
+   */
+  previous?: { manifest: string } | { out: string };
+  /** Dropping the state of an operator that is gone is a warning (PC2131), not an error (PC1131). */
+  allowStateLoss?: boolean;
+}
+
 /** Type-checks, plans, analyzes and optimizes a pipeline file. */
-export async function check(host: Host, file: string): Promise<CheckResult> {
+export async function check(host: Host, file: string, options: CheckOptions = {}): Promise<CheckResult> {
   const loaded = loadAndCheck(host, file);
   if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics, plan: null, analysis: null, physical: null };
   const planned = await plan(loaded);
   if (!planned.plan) return { diagnostics: [...loaded.diagnostics, ...planned.diagnostics], plan: null, analysis: null, physical: null };
-  const analysis = analyze(loaded, planned.plan);
+  const previous = options.previous && ('manifest' in options.previous
+    ? { file: path.resolve(host.root, options.previous.manifest), required: true }
+    : { file: path.resolve(host.root, options.previous.out, planned.plan.pipeline, 'manifest.json'), required: false });
+  const analysis = analyze(loaded, planned.plan, { previous, allowStateLoss: options.allowStateLoss });
   const diagnostics = [...loaded.diagnostics, ...analysis.diagnostics];
   return { diagnostics, plan: planned.plan, analysis, physical: hasErrors(diagnostics) ? null : optimize(planned.plan) };
 }
@@ -49,8 +65,8 @@ export interface BuildResult extends CheckResult {
 }
 
 /** Builds a pipeline file into `<out>/<pipeline>/`; writes nothing when there are errors. */
-export async function build(host: Host, file: string, out = 'dist'): Promise<BuildResult> {
-  const checked = await check(host, file);
+export async function build(host: Host, file: string, out = 'dist', options: CheckOptions = {}): Promise<BuildResult> {
+  const checked = await check(host, file, options);
   if (!checked.physical || !checked.analysis || !checked.plan) return { ...checked, emitted: null, files: null, outDir: null };
   const emitted = generate(host, path.resolve(host.root, file), checked.plan, checked.physical, checked.analysis);
   const files = await bundle(host, emitted);

@@ -98,3 +98,48 @@ test('builds are byte-identical from two different folders', () => {
   for (const name of Object.keys(copies[0])) assert.doesNotMatch(copies[0][name], /pipec-det-/, `no absolute paths in ${name}`);
   for (const name of ['local.mjs', 'local.mjs.map', 'Dockerfile', 'Procfile', 'k8s/stages.yaml', 'k8s/config.yaml', 'topics.json']) assert.doesNotMatch(copies[0][name], /\/tmp\//, `no absolute paths in ${name}`);
 });
+
+test('build compares with the manifest in the output folder: a removed stateful operator fails the build, --allow-state-loss lets it through', () => {
+  const root = tempDir('pipec-upgrade-');
+  fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
+  const write = (sum: boolean) => fs.writeFileSync(path.join(root, 'job.ts'), `import { pipeline, collection, print } from 'pipec';
+
+export default pipeline('job', (p) => {
+  const words = p.source(collection(['a', 'b', 'a'])).map((w) => ({ w, n: 1 }));
+  words.keyBy((x) => x.w).sum('n').uid('counts').sink(print());
+${sum ? "  words.keyBy((x) => x.w).sum('n').sink(print('again'));\n" : ''}});
+`);
+  write(true);
+  const first = pipec(['build', 'job.ts'], root);
+  assert.equal(first.status, 0, first.stderr);
+  assert.doesNotMatch(first.stderr, /state: checked/, 'nothing to compare with yet');
+  const deployed = path.join(root, 'deployed.json');
+  fs.copyFileSync(path.join(root, 'dist/job/manifest.json'), deployed);
+  const again = pipec(['build', 'job.ts'], root);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /\n {2}state: checked against dist\/job\/manifest\.json\n/);
+
+  write(false);
+  const removed = pipec(['build', 'job.ts'], root);
+  assert.equal(removed.status, 1);
+  assert.equal(removed.stderr, `job.ts:3:16 - error PC1131: The state of the previous version's sum(n) at line 6 (uid 'sum(n)#2': rolling value) would be dropped: no operator has this uid now.
+
+3 export default pipeline('job', (p) => {
+                 ~~~~~~~~
+
+  Give the operator that takes its place .uid('sum(n)#2') to keep its state, or build with --allow-state-loss to start without it.
+
+Found 1 error.
+`);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(root, 'dist/job/manifest.json'), 'utf8')).nodes.length, 8, 'the failed build wrote nothing');
+  const allowed = pipec(['build', 'job.ts', '--allow-state-loss', '--json'], root);
+  assert.equal(allowed.status, 0, allowed.stderr);
+  assert.deepEqual(JSON.parse(allowed.stdout).diagnostics.map((d: { code: string }) => d.code), ['PC2131']);
+  // check compares only when told, with the manifest of the deployed build.
+  assert.equal(pipec(['check', 'job.ts'], root).status, 0);
+  const checked = pipec(['check', 'job.ts', '--previous', 'deployed.json', '--json'], root);
+  assert.equal(checked.status, 1);
+  assert.deepEqual(JSON.parse(checked.stdout).diagnostics.map((d: { code: string; line: number }) => [d.code, d.line]), [['PC1131', 3]]);
+  assert.match(pipec(['explain', 'PC1131'], root).stdout, /^PC1131 state_dropped\n/);
+});

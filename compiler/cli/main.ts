@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { build, check } from '../index.ts';
+import { build, check, type Analysis } from '../index.ts';
 import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/index.ts';
 import { formatDiagnostics } from '../diagnostics/format.ts';
 import { nodeHost, pipecVersion } from '../host.ts';
@@ -23,6 +23,13 @@ function report(diagnostics: Diagnostic[], json: boolean): void {
 
 const fileArg = { describe: 'the pipeline file (its default export is a pipeline(...))', type: 'string', default: 'pipeline.ts' } as const;
 const jsonArg = { describe: 'print diagnostics as JSON on stdout (for CI)', type: 'boolean', default: false } as const;
+const previousArg = { describe: "the deployed build's manifest.json: report state this build would drop or could not restore", type: 'string' } as const;
+const allowStateLossArg = { describe: 'build even though the state of operators that are gone will be dropped (PC1131 becomes warning PC2131)', type: 'boolean', default: false } as const;
+
+/** `  state: checked against dist/job/manifest.json` when the build was compared with a previous one. */
+function stateCheckLine(analysis: Analysis | null): string {
+  return analysis?.previousManifest ? `  state: checked against ${analysis.previousManifest}\n` : '';
+}
 
 /** Runs the CLI and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -31,22 +38,28 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('pipec')
     .usage('pipec compiles a typed pipeline file into fused, standalone Node workers.\n\nUsage: $0 <command> [pipeline.ts] [options]')
-    .command('build [file]', 'type-check, plan, fuse and bundle into <out>/<name>/ (stage-N.mjs, local.mjs, manifest.json)', (y) => y
+    .command('build [file]', 'type-check, plan, fuse and bundle into <out>/<name>/ (stage-N.mjs, local.mjs, manifest.json); check that the state of the previous build is kept', (y) => y
       .positional('file', fileArg)
       .option('out', { describe: 'output folder', type: 'string', default: 'dist' })
+      .option('previous', { ...previousArg, describe: `${previousArg.describe} (default: the manifest.json already in <out>/<name>/)` })
+      .option('allow-state-loss', allowStateLossArg)
       .option('json', jsonArg), async (args) => {
-      const result = await build(host, args.file, args.out);
+      const result = await build(host, args.file, args.out, { previous: args.previous ? { manifest: args.previous } : { out: args.out }, allowStateLoss: args['allow-state-loss'] });
       report(result.diagnostics, args.json);
       if (result.outDir) {
         const relative = path.relative(process.cwd(), result.outDir) || '.';
-        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n`);
+        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n${stateCheckLine(result.analysis)}`);
       }
       code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
     })
-    .command('check [file]', 'type-check and analyze only; write nothing', (y) => y.positional('file', fileArg).option('json', jsonArg), async (args) => {
-      const result = await check(host, args.file);
+    .command('check [file]', 'type-check and analyze only; write nothing', (y) => y
+      .positional('file', fileArg)
+      .option('previous', previousArg)
+      .option('allow-state-loss', allowStateLossArg)
+      .option('json', jsonArg), async (args) => {
+      const result = await check(host, args.file, { previous: args.previous ? { manifest: args.previous } : undefined, allowStateLoss: args['allow-state-loss'] });
       report(result.diagnostics, args.json);
-      if (!args.json && !hasErrors(result.diagnostics)) process.stderr.write(`${args.file}: no errors\n`);
+      if (!args.json && !hasErrors(result.diagnostics)) process.stderr.write(`${args.file}: no errors\n${stateCheckLine(result.analysis)}`);
       code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
     })
     .command('graph [file]', 'print the plan: stages, fused chains and shuffles', (y) => y

@@ -1,11 +1,13 @@
 /**
  * Analysis: what analyze hands to optimize and generate. For every node with a
  * user function it says whether generated code inlines the function's body or
- * calls the function object by reference, and why.
+ * calls the function object by reference, and why; for every stateful
+ * operator, the state it keeps (written to the manifest).
  */
-import type { Diagnostic } from '../diagnostics/types.ts';
+import type { Diagnostic, DiagnosticLocation } from '../diagnostics/types.ts';
 import type { LogicalPlan, SourcePosition } from './logical-plan.ts';
 import type { RecordSchema } from '../../runtime/internal/codec/schema.ts';
+import type { ManifestState } from '../../runtime/internal/manifest.ts';
 
 /**
  * One piece of a user function's source prepared for inlining: the original
@@ -76,6 +78,16 @@ export interface FunctionPlan {
   resultKeys?: string[];
 }
 
+/** One state of an operator (as the manifest records it), with where in the user's code it is named. */
+export type StateEntry = ManifestState & { at: DiagnosticLocation | null };
+
+/** The checkpointed state of one stateful operator (see 3-analyze/state.ts). */
+export interface OperatorState {
+  entries: StateEntry[];
+  /** False when some state may be missing: a name computed at run time, or a function outside the user's code. */
+  complete: boolean;
+}
+
 /** The result of the analyze phase. */
 export interface Analysis {
   plan: LogicalPlan;
@@ -85,4 +97,8 @@ export interface Analysis {
   columnTypes?: Record<number, Record<string, string>>;
   /** Per node whose records cross to another stage: their type, from which the runtime builds the edge codec (see 3-analyze/edge-types.ts). */
   edgeSchemas?: Record<number, RecordSchema>;
+  /** Per stateful node id: its state, for the manifest and the upgrade check against the previous build (3-analyze/state.ts). */
+  state?: Record<number, OperatorState>;
+  /** The previous build's manifest this one was checked against for state compatibility (project-relative), when there was one. */
+  previousManifest?: string;
 }

@@ -54,6 +54,39 @@ export interface ManifestEdge {
   schema: RecordSchema;
 }
 
+/**
+ * What kind of state: keyed state a function registers with
+ * `ctx.state.<kind>(name)`, or an operator's built-in state (a window's
+ * contents, a rolling aggregation's value per key, timers).
+ */
+export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'window' | 'rolling' | 'timers';
+
+/**
+ * One piece of a stateful operator's checkpointed state, as the compiler
+ * found it. `pipec build` compares these with the previous build's manifest to
+ * find upgrades that would drop or misread state. For example:
+ *
+ *   { "name": "lastTemperature", "kind": "value", "type": "number", "schema": { "kind": "number" } }
+ *   { "name": "window", "kind": "window", "type": "{ count: number; }", "schema": {...}, "windows": "tumbling(60000) event time" }
+ *   { "name": "timers", "kind": "timers", "type": "number" }
+ */
+export interface ManifestState {
+  /** The name the function gives it (a string literal or const), or for built-in state its kind (`window`, `rolling`, `timers`). */
+  name: string;
+  kind: StateKind;
+  /**
+   * What it stores per key (window state: per window), as TypeScript prints
+   * it: value and reducing `S`, list `S[]`, map `Map<K, V>`, aggregating the
+   * accumulator `A`, window contents (reduce `T`, aggregate the accumulator,
+   * process `T[]`), rolling `T`, timers `number` (timestamps); null when unknown.
+   */
+  type: string | null;
+  /** The same type spelled out (what the compiler would encode it as), so that a changed interface behind an unchanged name is noticed. */
+  schema?: RecordSchema;
+  /** Window state: the windows it holds (`sliding(60000/1000) event time`, `session event time`, `count`); panes of other windows cannot be reused. */
+  windows?: string;
+}
+
 /** One node of the graph, in id order: checked against the graph rebuilt at start-up, and named in messages. */
 export interface ManifestNode {
   kind: string;
@@ -71,6 +104,14 @@ export interface ManifestNode {
   site: string | null;
   /** The settings generated code was built with (bakedSettings), checked against the graph a worker builds. */
   settings: string | null;
+  /** Stateful operators only (node-traits `stateful`): every state they keep, in the order the compiler found them. */
+  state?: ManifestState[];
+  /**
+   * Present (false) when `state` may miss some: the function names a state at
+   * run time (PC2130), or comes from outside the user's code. The upgrade check
+   * then compares the states it knows but does not look for renamed ones.
+   */
+  stateComplete?: false;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type ts from 'typescript';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import type { Host } from '../../host.ts';
-import type { FunctionPlan } from '../../ir/analysis.ts';
+import type { FunctionPlan, OperatorState } from '../../ir/analysis.ts';
 import type { LogicalNodeOf, LogicalPlan } from '../../ir/logical-plan.ts';
 import type { NodeKind } from '../../../runtime/api/graph.ts';
 
@@ -20,6 +20,8 @@ export interface AnalyzeContext {
   isUserFile(file: ts.SourceFile): boolean;
   report(diagnostic: Diagnostic): void;
   setFunction(plan: FunctionPlan): void;
+  /** Records the state of a stateful operator (state.ts). */
+  setState(nodeId: number, state: OperatorState): void;
 }
 
 /** One node being visited, with its DSL call in the user's code (null when it could not be found). */

@@ -154,8 +154,13 @@ class SchemaBuilder {
   }
 }
 
+/** The RecordSchema of any type (keyed state's, for the manifest), ignoring what could not cross a process boundary. */
+export function schemaOfType(ctx: AnalyzeContext, type: ts.Type): RecordSchema {
+  return new SchemaBuilder(ctx.checker, ctx.isUserFile).describe(type, '');
+}
+
 /** The element type T of the DataStream<T> or KeyedStream<T, K> a DSL call returns, or null. */
-function streamElementType(checker: ts.TypeChecker, call: ts.CallExpression): ts.Type | null {
+export function streamElementType(checker: ts.TypeChecker, call: ts.CallExpression): ts.Type | null {
   const type = checker.getTypeAtLocation(call);
   const name = type.getSymbol()?.getName();
   if ((name !== 'DataStream' && name !== 'KeyedStream') || !(type as ts.TypeReference).target) return null;

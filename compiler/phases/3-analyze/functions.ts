@@ -148,7 +148,8 @@ function isGlobalDeclaration(ctx: AnalyzeContext, declaration: ts.Declaration): 
   return ctx.program.isSourceFileDefaultLibrary(file) || /[\\/]node_modules[\\/]@types[\\/]/.test(file.fileName) || /[\\/]typescript[\\/]lib[\\/]/.test(file.fileName);
 }
 
-function isSuppressed(node: ts.Node, code: string): boolean {
+/** Whether the line above `node` says `// pipec-ignore <code>`. */
+export function isSuppressed(node: ts.Node, code: string): boolean {
   const sourceFile = node.getSourceFile();
   const line = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile)).line;
   if (line === 0) return false;

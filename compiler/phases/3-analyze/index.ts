@@ -1,22 +1,25 @@
 /**
  * Phase 3, analyze: pipec's own checks on the user's code (per node, and over
- * the whole job: file sinks against inputs and each other), for every user
- * function the decision to inline its body or call it by reference, and the
- * declared column types of CSV sources.
+ * the whole job: file sinks against inputs and each other, unique operator
+ * uids, state kept across an upgrade from the previous build), for every user
+ * function the decision to inline its body or call it by reference, the
+ * declared column types of CSV sources, and each stateful operator's state.
  *
- * In: LoadedProgram (AST + checker) and LogicalPlan. Out: Analysis.
+ * In: LoadedProgram (AST + checker), LogicalPlan, and optionally the previous
+ * build's manifest. Out: Analysis.
  */
 import path from 'node:path';
 import ts from 'typescript';
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { calleeName, locationAt, locationOfNode } from '../../diagnostics/location.ts';
-import type { Analysis, FunctionPlan } from '../../ir/analysis.ts';
+import type { Analysis, FunctionPlan, OperatorState } from '../../ir/analysis.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
 import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
 import { checkFileSinks } from './files.ts';
 import { edgeSchemas } from './edge-types.ts';
+import { checkStateCompatibility, type PreviousManifest } from './state-compatibility.ts';
 import { checkUids } from './uids.ts';
 import { checkWorkerSources } from './worker-sources.ts';
 import { optimize } from '../4-optimize/index.ts';
@@ -53,10 +56,19 @@ function findPipelineOption(sourceFile: ts.SourceFile, name: string): ts.Node | 
   return found;
 }
 
-/** Runs every visitor over the plan. */
-export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
+/** What analyze checks beyond the pipeline itself. */
+export interface AnalyzeOptions {
+  /** The previous build's manifest, to check that this build keeps its operators' state (state-compatibility.ts). */
+  previous?: PreviousManifest;
+  /** A stateful operator of the previous build that is gone is a warning (PC2131) instead of an error (PC1131). */
+  allowStateLoss?: boolean;
+}
+
+/** Runs every visitor over the plan, then the checks over the whole job. */
+export function analyze(loaded: LoadedProgram, plan: LogicalPlan, options: AnalyzeOptions = {}): Analysis {
   const found: Diagnostic[] = [];
   const functions: Record<number, FunctionPlan> = {};
+  const state: Record<number, OperatorState> = {};
   const indexes = new Map<string, Map<string, ts.CallExpression>>();
   const ctx: AnalyzeContext = {
     host: loaded.host,
@@ -67,6 +79,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
     isUserFile: (file) => !loaded.program.isSourceFileDefaultLibrary(file) && !file.fileName.includes('/node_modules/') && file.fileName.startsWith(loaded.host.root + path.sep),
     report: (diagnostic) => found.push(diagnostic),
     setFunction: (fp) => { functions[fp.nodeId] = fp; },
+    setState: (nodeId, operatorState) => { state[nodeId] = operatorState; },
   };
   const callAt = (site: LogicalPlan['nodes'][number]['site']): ts.CallExpression | null => {
     if (!site) return null;
@@ -94,6 +107,8 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
   }
   checkFileSinks(visited, ctx);
   found.push(...checkUids(ctx, plan, (node) => callAt(node.site)));
+  const upgrade = options.previous ? checkStateCompatibility(ctx, options.previous, loaded.entry, state, (node) => callAt(node.site), options.allowStateLoss ?? false) : null;
+  if (upgrade) found.push(...upgrade.diagnostics);
   // Some checks need to know where stages are cut: optimize is a pure function of the plan (it reports its own failures later).
   let physical: PhysicalPlan | null = null;
   try { physical = optimize(plan); } catch { physical = null; }
@@ -107,5 +122,5 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan): Analysis {
       hint: "Leave out 'store': stage workers keep their state in Kafka changelog topics, local.mjs in PIPEC_CHECKPOINT_DIR.",
     }));
   }
-  return { plan, functions, diagnostics: found, ...(Object.keys(columnTypes).length > 0 ? { columnTypes } : {}), edgeSchemas: edges.schemas };
+  return { plan, functions, diagnostics: found, ...(Object.keys(columnTypes).length > 0 ? { columnTypes } : {}), edgeSchemas: edges.schemas, state, ...(upgrade?.compared ? { previousManifest: upgrade.compared } : {}) };
 }

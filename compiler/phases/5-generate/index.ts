@@ -16,6 +16,7 @@ import { pipecVersion, type Host } from '../../host.ts';
 import { commitPolicyOf } from './commit-policy.ts';
 import { environmentOf } from './connectors.ts';
 import { deploymentFiles } from './deployment.ts';
+import { manifestStateOf } from './manifest-state.ts';
 import { generateStage, generatedDir } from './stage.ts';
 import { template } from './templates.ts';
 import { topicFor } from './topics.ts';
@@ -37,6 +38,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
   // Edge codecs follow the record types, which can change while the plan and the code stay the same.
   if (analysis.edgeSchemas) hash.update(JSON.stringify(analysis.edgeSchemas));
   if (analysis.columnTypes) hash.update(JSON.stringify(analysis.columnTypes));
+  if (analysis.state) hash.update(JSON.stringify(plan.nodes.map((n) => manifestStateOf(analysis.state?.[n.id]))));
   const manifest: Manifest = {
     pipeline: plan.pipeline,
     source: plan.file,
@@ -60,6 +62,7 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     nodes: plan.nodes.map((n) => ({
       kind: n.kind, label: n.label, uid: n.uid, site: n.site ? `${n.site.file}:${n.site.line}:${n.site.column}` : null,
       settings: n.kind === 'source' || n.kind === 'sink' ? null : JSON.stringify(n.spec),
+      ...manifestStateOf(analysis.state?.[n.id]),
     })),
     ...(analysis.columnTypes ? { columnTypes: analysis.columnTypes } : {}),
     contentHash: hash.digest('hex'),

@@ -2,7 +2,8 @@
  * window / windowAll: event-time windows need timestamps upstream (PC1003, at
  * the .window(...) call),
  * session windows need mergeable aggregates (PC1008), and the window function
- * and projection get the usual checks (they run in the WindowOperator, by reference).
+ * and projection get the usual checks (they run in the WindowOperator, by reference);
+ * the window's contents and windows are recorded as its state.
  */
 import path from 'node:path';
 import ts from 'typescript';
@@ -12,6 +13,7 @@ import { pipecRuntimeDir, type Host } from '../../../host.ts';
 import type { LogicalPlan } from '../../../ir/logical-plan.ts';
 import { analyzeFunction, resolveFunction } from '../functions.ts';
 import { mayMutateParameter } from '../mutation.ts';
+import { windowState } from '../state.ts';
 import type { AnalyzeContext, Visitor } from '../context.ts';
 
 /** Whether some path upstream of `id` assigns timestamps. */
@@ -56,11 +58,12 @@ function windowCall(ctx: AnalyzeContext, call: ts.CallExpression, kind: string):
 
 export const Window: Visitor<'window' | 'windowAll'> = ({ node, call }, ctx) => {
   const assigner = node.spec.assigner;
-  if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && call) {
-    // The window node is created by the call that finishes the WindowedStream; the mistake is in the .window(...) call.
-    const window = windowCall(ctx, call, node.kind);
-    const location = window ? methodCallLocation(ctx.host, window) : locationOfNode(ctx.host, calleeName(call));
-    ctx.report(diagnostics.eventTimeWithoutTimestamps(location, { assigner: assigner.type }));
+  // The window node is created by the call that finishes the WindowedStream; its windows are chosen in the .window(...) call.
+  const window = call ? windowCall(ctx, call, node.kind) : null;
+  const windowLocation = window ? methodCallLocation(ctx.host, window) : call ? locationOfNode(ctx.host, calleeName(call)) : null;
+  ctx.setState(node.id, windowState(ctx, node, call, windowLocation));
+  if (assigner.type !== 'count' && assigner.time === 'event' && !hasTimestamps(ctx.plan, node.inputs[0]) && windowLocation) {
+    ctx.report(diagnostics.eventTimeWithoutTimestamps(windowLocation, { assigner: assigner.type }));
   }
   if (assigner.type === 'session' && node.spec.function === 'aggregate' && call?.arguments[0]) {
     const argument = call.arguments[0];
