@@ -2,7 +2,8 @@
  * Phase 2, plan: bundles the pipeline module in memory, evaluates it in a
  * child process with a time limit (evaluate.ts), where its build function runs
  * against the DSL builder with call-site capture on, and turns the graph into
- * a LogicalPlan whose nodes know where in the user's file they were created.
+ * a LogicalPlan whose nodes know where in the user's file they were created and
+ * carry their uid (the stable id their state is kept under, uids.ts).
  *
  * In: LoadedProgram. Out: LogicalPlan, or diagnostics (no default export, a
  * throw, the time limit, a timer or connection left open).
