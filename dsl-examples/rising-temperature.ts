@@ -33,6 +33,6 @@ export default pipeline('rising-temperature', (p) => {
   p.source(file.jsonl<SensorReading>(process.env.SENSOR_INPUT ?? 'dsl-examples/data/sensors.jsonl'))
     .assignTimestamps((r) => r.ts, { maxOutOfOrderness: '1s' })
     .keyBy((r) => r.id)
-    .process(alertAfterRising)
+    .process(alertAfterRising).uid('rising-alerts')
     .sink(print());
 }, { mode: 'streaming' });
