@@ -95,18 +95,18 @@ export async function waitForLog(log: string[], pattern: RegExp, timeoutMs = 30_
   throw new Error(`timed out waiting for ${pattern} in:\n${log.join('').slice(-3000)}`);
 }
 
-/** Reads a topic from the beginning until `done(messages)` holds or the timeout passes; returns values and headers as strings. */
-export async function readMessagesUntil(topic: string, done: (messages: Array<{ value: string; headers: Record<string, string> }>) => boolean, timeoutMs = 60_000): Promise<Array<{ value: string; headers: Record<string, string> }>> {
+/** Reads a topic from the beginning until `done(messages)` holds or the timeout passes; returns values, keys, timestamps and headers as strings. */
+export async function readMessagesUntil(topic: string, done: (messages: Array<{ value: string; key: string | null; timestamp: string; headers: Record<string, string> }>) => boolean, timeoutMs = 60_000): Promise<Array<{ value: string; key: string | null; timestamp: string; headers: Record<string, string> }>> {
   await createTopic(topic);
   const consumer = client().consumer({ groupId: freshName('reader-') });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    const messages: Array<{ value: string; headers: Record<string, string> }> = [];
+    const messages: Array<{ value: string; key: string | null; timestamp: string; headers: Record<string, string> }> = [];
     await consumer.run({
       eachMessage: async ({ message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        messages.push({ value: message.value?.toString() ?? '', headers });
+        messages.push({ value: message.value?.toString() ?? '', key: message.key?.toString() ?? null, timestamp: message.timestamp, headers });
       },
     });
     const deadline = Date.now() + timeoutMs;

@@ -29,14 +29,18 @@ export interface DeadLetterOutput {
   write(nodeId: number, record: DeadLetterRecord): void;
 }
 
-/** Appends dead letters to a JSON-lines file, created on the first one. */
+/** Appends dead letters to a JSON-lines file, created on the first one (kept open: a flood of bad records costs one write each). */
 export class DeadLetterFile implements DeadLetterOutput {
   count = 0;
+  private fd: number | null = null;
   constructor(readonly file: string, private readonly pipeline: string, readonly failFast: boolean) {}
   write(nodeId: number, record: DeadLetterRecord): void {
     this.count++;
     if (this.failFast) throw new FailFastError(record);
-    if (this.count === 1) fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-    fs.appendFileSync(this.file, JSON.stringify({ pipeline: this.pipeline, node: nodeId, ...record }) + '\n');
+    if (this.fd === null) {
+      fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+      this.fd = fs.openSync(this.file, 'a');
+    }
+    fs.writeSync(this.fd, JSON.stringify({ pipeline: this.pipeline, node: nodeId, ...record }) + '\n');
   }
 }

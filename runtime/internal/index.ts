@@ -7,7 +7,7 @@
 export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, SinkWriter } from './stage.ts';
 export type { Manifest } from './manifest.ts';
 export { runLocal, runStageWorker } from './run.ts';
-export { partitionForKey, keyText, murmur2 } from './partitioning.ts';
+export { partitionForKey, keyText, murmur2, invalidTimestamp } from './partitioning.ts';
 export { processContext } from './operators/process.ts';
 export { windowOperator, keyedProcessOperator, coProcessOperator } from './operators/factories.ts';
 export { LocalJob, type LocalJobOptions } from './local/job.ts';

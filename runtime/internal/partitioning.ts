@@ -42,6 +42,19 @@ export class InvalidKeyError extends Error {
   }
 }
 
+/** A timestamp function returned something that is not a finite number (ms); the record goes to the dead-letter output. */
+export class InvalidTimestampError extends Error {
+  constructor(readonly node: number, value: unknown) {
+    super(`the timestamp is ${typeof value === 'number' ? value : value === undefined ? 'undefined' : value === null ? 'null' : `a ${typeof value} (${String(JSON.stringify(value)).slice(0, 40)})`}: a timestamp must be a finite number of milliseconds`);
+    this.name = 'InvalidTimestampError';
+  }
+}
+
+/** Throws InvalidTimestampError (generated code calls it when a record's timestamp is not a finite number). */
+export function invalidTimestamp(node: number, value: unknown): never {
+  throw new InvalidTimestampError(node, value);
+}
+
 /** Throws InvalidKeyError unless `key` is a valid key (checked on every hash edge, at every parallelism). */
 export function checkKey(key: unknown, keyNode: number | null): void {
   if (typeof key === 'string') return;

@@ -52,6 +52,20 @@ import { metaRecord, RestoredState, takeStateChanges, uidOf, type TaskMeta } fro
 /** Worker settings from flags and the environment. */
 export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number }
 
+/**
+ * The largest record the worker sends (key, value and headers), under the
+ * broker's default message.max.bytes (1 MB); PIPEC_KAFKA_MAX_RECORD_BYTES when
+ * the brokers allow more. A larger output record goes to the dead-letter topic
+ * (truncated) instead of failing every send of its transaction.
+ */
+const MAX_RECORD_BYTES = Number(process.env.PIPEC_KAFKA_MAX_RECORD_BYTES ?? 1_000_000);
+
+function recordBytes(r: OutgoingRecord): number {
+  let size = (r.value === null ? 0 : typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + (r.key ? Buffer.byteLength(r.key) : 0);
+  if (r.headers) for (const [k, v] of Object.entries(r.headers)) size += k.length + Buffer.byteLength(v);
+  return size;
+}
+
 /** A task's output buffer beyond which the batch loop checkpoints before fetching more (backpressure). */
 const MAX_BUFFERED_OUTPUT = 20_000;
 
@@ -141,7 +155,7 @@ class Task {
       },
       createSink: (nodeId, ctx) => {
         const node = graph.nodes[nodeId];
-        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => { this.outgoing.push(record); }) : undefined;
+        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => worker.output(this, record, nodeId)) : undefined;
       },
       remote: { output: (edgeId) => worker.edgeOutput(edgeId, this), watermark: (edgeId, message) => { this.watermarks.set(edgeId, message); } },
     });
@@ -367,6 +381,11 @@ export class StageWorker {
     const out: OutgoingRecord = fromUser
       ? { topic: this.deadLetterTopic, partition: 0, key: source.key, value: source.value ?? '', timestamp: source.timestamp, headers: { ...source.headers, ...headers } }
       : { topic: this.deadLetterTopic, partition: 0, value: record.raw, headers };
+    if (recordBytes(out) > MAX_RECORD_BYTES) {
+      const value = typeof out.value === 'string' ? Buffer.from(out.value) : out.value ?? Buffer.alloc(0);
+      out.headers = { ...out.headers, 'pipec-truncated': String(value.length) };
+      out.value = value.subarray(0, Math.max(0, MAX_RECORD_BYTES - recordBytes({ ...out, value: null }) - 1024));
+    }
     (this.currentTask?.outgoing ?? this.sourceTaskOutput).push(out);
   }
 
@@ -441,14 +460,24 @@ export class StageWorker {
     const partitions = this.topicPartitions.get(topic) ?? 1;
     const codec = edgeRecordCodec(this.manifest, edgeId);
     const taskIndex = task?.index ?? 0;
-    const output = () => task?.outgoing ?? this.sourceTaskOutput;
+    const node = edge.keyNode ?? this.manifest.stages[edge.from].nodes[0];
     return (key, value, ts) => {
       let partition: number;
       if (edge.partitioning === 'hash') partition = partitionForKey(key, partitions);
       else if (edge.partitioning === 'forward') partition = taskIndex % partitions;
       else { const next = this.rebalanceCounters.get(topic) ?? taskIndex; this.rebalanceCounters.set(topic, next + 1); partition = next % partitions; }
-      output().push({ topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: codec.encode(value, ts) });
+      this.output(task, { topic, partition, key: edge.partitioning === 'hash' ? keyText(key) : null, value: codec.encode(value, ts) }, node);
     };
+  }
+
+  /** Adds a record to the output of a task (or of the source task); one over the record size limit becomes a dead letter. */
+  output(task: Task | null, record: OutgoingRecord, nodeId: number): void {
+    if (recordBytes(record) > MAX_RECORD_BYTES) {
+      const text = record.value === null ? '' : typeof record.value === 'string' ? record.value : record.value.toString('base64');
+      this.deadLetterOutput.write(nodeId, { origin: record.topic, position: -1, reason: `an output record of ${recordBytes(record)} bytes for ${record.topic} is over the ${MAX_RECORD_BYTES}-byte record limit (PIPEC_KAFKA_MAX_RECORD_BYTES)`, raw: text.slice(0, 10_000) });
+      return;
+    }
+    (task?.outgoing ?? this.sourceTaskOutput).push(record);
   }
 
   /** Adds a producer's watermark marker on an edge, one per partition of its topic. */
@@ -492,16 +521,23 @@ export class StageWorker {
 
   /** Runs until SIGTERM/SIGINT, the end of a bounded input (or, without Kafka inputs, until the bounded sources end). */
   async run(): Promise<void> {
+    // Signals are handled from the start: a worker told to stop while it is still starting up exits cleanly too.
+    let requested: string | null = null;
+    const onSignal = (signal: string) => {
+      this.log.info({ signal }, 'stopping: finishing the record in hand, checkpointing every task, leaving the group');
+      requested = signal;
+      this.stop(signal);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM')).once('SIGINT', () => onSignal('SIGINT'));
     ({ client: this.client } = processKafka(this.log));
     if (this.options.metricsPort !== undefined) this.metrics.listen(this.options.metricsPort, this.log);
     const inputTopics = await this.prepareTopics();
-    if (inputTopics.length === 0) return this.runSourceTask();
+    if (inputTopics.length === 0) return this.runSourceTask(() => requested !== null);
+    if (requested !== null) { await within(closeProcessKafka(), 2000); this.metrics.close(); return; }
     const consumer = this.client.consumer(this.group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
     this.consumer = consumer;
     const stopped = new Promise<string>((resolve) => {
       this.stop = (why) => { this.stopping = true; resolve(why); };
-      const onSignal = (signal: string) => { this.log.info({ signal }, 'stopping: finishing the record in hand, checkpointing every task, leaving the group'); this.stop(signal); };
-      process.once('SIGTERM', () => onSignal('SIGTERM')).once('SIGINT', () => onSignal('SIGINT'));
       if (this.failure) resolve('failure');
     });
     const interval = this.manifest.checkpoint?.interval ?? 200;
@@ -589,13 +625,13 @@ export class StageWorker {
   }
 
   /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
-  private async runSourceTask(): Promise<void> {
+  private async runSourceTask(stopRequested: () => boolean): Promise<void> {
     const producerId = `${this.stage.id}-0`;
     const watermarks = new Map<string, number | 'idle' | 'active'>();
     const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
       createSink: (nodeId, ctx) => {
         const node = this.graph.nodes[nodeId];
-        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => { this.sourceTaskOutput.push(record); }) : undefined;
+        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => this.output(null, record, nodeId)) : undefined;
       },
       remote: { output: (edgeId) => this.edgeOutput(edgeId, null), watermark: (edgeId, message) => { watermarks.set(edgeId, message); } },
     });
@@ -615,8 +651,8 @@ export class StageWorker {
     };
     const interval = this.manifest.checkpoint?.interval ?? 200;
     const flushing = setInterval(() => { flush().catch((error: unknown) => job.fail(error)); }, Math.min(100, interval));
-    const stop = (signal: string) => { this.log.info({ signal }, 'stopping the sources'); job.stop(); };
-    process.once('SIGTERM', stop).once('SIGINT', stop);
+    this.stop = () => job.stop();
+    if (stopRequested()) job.stop();
     try {
       await job.run();
     } finally {

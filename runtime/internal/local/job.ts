@@ -15,7 +15,7 @@
  */
 import type { Graph } from '../../api/graph.ts';
 import type { Metrics } from '../../api/functions.ts';
-import { checkKey, InvalidKeyError, partitionForKey } from '../partitioning.ts';
+import { checkKey, InvalidKeyError, InvalidTimestampError, partitionForKey } from '../partitioning.ts';
 import type { Logger } from '../log.ts';
 import { FailFastError, type DeadLetterOutput, type DeadLetterRecord } from '../dead-letter.ts';
 import { errorMessage, recordText, userLocation } from '../errors.ts';
@@ -184,11 +184,12 @@ export class LocalJob {
   private recordFailed(error: unknown, nodeId: number, origin: string, position: number, value: unknown, source?: SourceConnector): void {
     if (error instanceof FailFastError) { this.fail(error); return; }
     const invalidKey = error instanceof InvalidKeyError;
-    const location = invalidKey ? this.siteOf(error.keyNode) : userLocation(error, this.manifest.source);
-    if (!invalidKey && location === undefined && error instanceof Error) { this.fail(error); return; }
-    const node = invalidKey ? error.keyNode ?? nodeId : nodeId;
+    const invalidTimestamp = error instanceof InvalidTimestampError;
+    const location = invalidKey ? this.siteOf(error.keyNode) : invalidTimestamp ? this.siteOf(error.node) : userLocation(error, this.manifest.source);
+    if (!invalidKey && !invalidTimestamp && location === undefined && error instanceof Error) { this.fail(error); return; }
+    const node = invalidKey ? error.keyNode ?? nodeId : invalidTimestamp ? error.node : nodeId;
     const record: DeadLetterRecord = { origin, position, reason: errorMessage(error), ...(location ? { location } : {}), raw: recordText(value) };
-    this.count(node, invalidKey ? 'invalidKeys' : 'failedRecords');
+    this.count(node, invalidKey ? 'invalidKeys' : invalidTimestamp ? 'invalidTimestamps' : 'failedRecords');
     try {
       this.deadLetters.write(node, record);
       source?.deadLettered?.(record);
@@ -196,7 +197,7 @@ export class LocalJob {
       this.fail(writeError);
       return;
     }
-    if (!this.loggedUserError && !invalidKey) {
+    if (!this.loggedUserError && !invalidKey && !invalidTimestamp) {
       this.loggedUserError = true;
       this.log.warn({ err: error, location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
     }

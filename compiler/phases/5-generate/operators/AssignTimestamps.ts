@@ -15,6 +15,8 @@ export const AssignTimestamps: NodeEmitter<'assignTimestamps'> = (node, ctx, gen
   ctx.w.line(`// ${node.label} (${siteLabel(node.site)})${fp?.strategy === 'reference' ? ` — by reference: ${fp.reason}` : ''}`, node.site);
   const ts = gen.name(`ts${id}`);
   writeCall(ctx.w, fp, id, [ctx.input], ts, gen);
+  // A missing or non-numeric timestamp sends the record to the dead-letter output instead of into event time.
+  ctx.w.line(`if (typeof ${ts} !== 'number' || !Number.isFinite(${ts})) rt.invalidTimestamp(${id}, ${ts});`);
   const skip = new LabelSkip(gen.name(`record${id}`));
   const inner = new CodeWriter();
   gen.writeConsumers(id, { ...ctx, w: inner, ts, skip });

@@ -20,6 +20,7 @@ export const stage0: rt.StageDefinition = {
       if (!(v0.action === 'click' && v0.is_delete === 0)) return;
       // assignTimestamps (click-rank.ts:15)
       const ts2 = Date.parse(v0.ts);
+      if (typeof ts2 !== 'number' || !Number.isFinite(ts2)) rt.invalidTimestamp(2, ts2);
       // keyBy (click-rank.ts:16)
       const k3 = v0.sex;
       out4.collect(k3, v0, ts2);

@@ -18,6 +18,7 @@ export const stage0: rt.StageDefinition = {
     function emit0(v0: any, ts: number | undefined): void {
       // assignTimestamps (rising-temperature.ts:34)
       const ts1 = v0.ts;
+      if (typeof ts1 !== 'number' || !Number.isFinite(ts1)) rt.invalidTimestamp(1, ts1);
       // keyBy (rising-temperature.ts:35)
       const k2 = v0.id;
       out3.collect(k2, v0, ts1);
