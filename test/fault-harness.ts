@@ -125,6 +125,8 @@ export async function runFaultScenario(options: FaultOptions): Promise<FaultRepo
   const alive = () => workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
   const sigtermExits: FaultReport['sigtermExits'] = [];
   const terminate = async (w: Worker) => {
+    // Before its code has loaded, a process ends by the default action of SIGTERM (nothing to checkpoint yet): wait until it runs.
+    await waitForLog(w.log, /"worker started"/, 30_000);
     const at = Date.now();
     w.proc.kill('SIGTERM');
     const { code } = await Promise.race([w.exited, sleep(15_000).then(() => ({ code: null, at: -1 }))]);
