@@ -179,7 +179,7 @@ export class WatermarkCoordinator {
  * Bounded out-of-orderness watermarks (Flink's BoundedOutOfOrdernessWatermarks):
  * watermark = max timestamp − maxOutOfOrderness − 1, emitted after the record that
  * raises it. Marks its origin idle after idleTimeout of processing time without
- * records. In batch mode it emits nothing: the only watermark is +∞ at the end.
+ * records (counted from its start too). In batch mode it emits nothing: the only watermark is +∞ at the end.
  */
 export class WatermarkGenerator {
   private maxTimestamp = -Infinity;
@@ -194,12 +194,23 @@ export class WatermarkGenerator {
     private readonly idleTimeout: number | undefined,
     private readonly time: ProcessingTimeService,
     private readonly batch: boolean,
-  ) {}
+  ) {
+    // An input that never sends a record goes idle too, after idleTimeout (Flink's WatermarksWithIdleness).
+    if (!batch && idleTimeout !== undefined) {
+      this.startCheck = time.schedule(time.now() + idleTimeout, () => {
+        this.startCheck = null;
+        this.idle = true;
+        coordinator.setIdle(origin, true);
+      });
+    }
+  }
+  private startCheck: (() => void) | null = null;
 
   /** Called after each record with its timestamp has gone downstream. */
   onEvent(timestamp: number): void {
     if (this.batch) return;
     if (this.idleTimeout !== undefined) {
+      if (this.startCheck) { this.startCheck(); this.startCheck = null; }
       this.lastRecordAt = this.time.now();
       if (this.idle) { this.idle = false; this.coordinator.setIdle(this.origin, false); }
       if (!this.idleCheck) this.scheduleIdleCheck(this.lastRecordAt + this.idleTimeout);

@@ -45,7 +45,7 @@ import { decodeValue } from '../kafka/formats.ts';
 import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
-import { WorkerMetrics } from './metrics.ts';
+import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
 import { metaRecord, RestoredState, takeStateChanges, uidOf, type TaskMeta } from './task-state.ts';
 
@@ -65,6 +65,9 @@ function recordBytes(r: OutgoingRecord): number {
   if (r.headers) for (const [k, v] of Object.entries(r.headers)) size += k.length + Buffer.byteLength(v);
   return size;
 }
+
+/** How often a task sends its watermark or idle status again when it has sent none (ms). */
+const MARKER_RENEWAL_MS = 2000;
 
 /** A task's output buffer beyond which the batch loop checkpoints before fetching more (backpressure). */
 const MAX_BUFFERED_OUTPUT = 20_000;
@@ -107,6 +110,7 @@ class Task {
   private checkpointing: Promise<void> = Promise.resolve();
   private checkpoints = 0;
   lastCheckpointAt = Date.now();
+  private lastMarkersAt = Date.now();
   /** Records or timers ran since the last checkpoint. */
   private dirty = false;
   /** Every input has ended and the job has finished (bounded jobs). */
@@ -266,6 +270,7 @@ class Task {
     if (job) await job.flush();
     if (this.lost) return;
     for (const [edgeId, message] of this.watermarks) worker.watermarkMarkers(edgeId, this.producerId, message, this.outgoing);
+    if (this.watermarks.size) this.lastMarkersAt = Date.now();
     this.watermarks.clear();
     const output = this.outgoing;
     this.outgoing = [];
@@ -313,9 +318,35 @@ class Task {
     await this.producer?.close().catch(() => undefined);
   }
 
-  /** The watermark the task's event-time operators are at (metrics). */
-  watermarkOf(node: number): number {
-    return this.job?.runtimes[this.worker.stage.id]?.[0]?.coordinator.watermarkOf(node) ?? -Infinity;
+  /** The task's watermark (metrics): the minimum over its event-time operators, else over what it sends downstream; null without event time. */
+  watermark(): number | null {
+    const runtime = this.job?.runtimes[this.worker.stage.id]?.[0];
+    if (!runtime) return null;
+    const consumers = this.worker.manifest.stages[this.worker.stage.id].watermarks.consumers;
+    if (consumers.length) return Math.min(...consumers.map((c) => runtime.coordinator.watermarkOf(c.node)));
+    const outputs = runtime.coordinator.snapshot().outputs.filter(([, current]) => current > -Infinity);
+    return outputs.length ? Math.min(...outputs.map(([, current]) => current)) : null;
+  }
+
+  /** A runtime counter of the task's job summed over its nodes (e.g. droppedLateRecords). */
+  counter(name: string): number {
+    let sum = 0;
+    for (const [id, n] of this.job?.counters ?? []) if (id.endsWith(`:${name}`)) sum += n;
+    return sum;
+  }
+
+  /**
+   * Sends the task's current watermark or idle status downstream again when
+   * nothing went for a while: a downstream task that starts from scratch
+   * learns that this partition is idle (or where it is) without new input.
+   */
+  renewMarkers(): void {
+    const runtime = this.job?.runtimes[this.worker.stage.id]?.[0];
+    if (!runtime || this.lost || this.ended || Date.now() - this.lastMarkersAt < MARKER_RENEWAL_MS) return;
+    for (const [edge, current, idle] of runtime.coordinator.snapshot().outputs) {
+      if (!this.watermarks.has(edge) && (idle || current > -Infinity)) this.watermarks.set(edge, idle ? 'idle' : current);
+    }
+    this.lastMarkersAt = Date.now();
   }
 }
 
@@ -503,15 +534,23 @@ export class StageWorker {
 
   /** A task committed a checkpoint. */
   checkpointed(task: Task, output: OutgoingRecord[], changelog: OutgoingRecord[], seconds: number, reason: string): void {
-    for (const r of output) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
-    this.metrics.commitSeconds.observe(seconds);
-    for (const c of this.info.watermarks.consumers) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, task.watermarkOf(c.node)));
-    this.log.debug({ task: task.index, records: output.length, changelog: changelog.length, ms: Math.round(seconds * 1000), reason }, 'checkpoint committed');
+    for (const r of output) if (!r.headers?.[WATERMARK_HEADER]) this.metrics.recordsOut.inc({ topic: r.topic });
+    this.metrics.checkpointSeconds.observe(seconds);
+    let bytes = 0;
+    for (const r of changelog) bytes += recordBytes(r);
+    this.metrics.checkpointBytes.observe(bytes);
+    this.metrics.checkpointAge.set({ task: String(task.index) }, 0);
+    const watermark = task.watermark();
+    if (watermark !== null) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, watermark));
+    this.metrics.lateDropped.set({ task: String(task.index) }, task.counter('droppedLateRecords'));
+    this.log.debug({ task: task.index, records: output.length, changelog: changelog.length, bytes, ms: Math.round(seconds * 1000), reason }, 'checkpoint committed');
   }
 
   /** A task was fenced: forget it (its partition belongs to another worker now). */
   dropTask(task: Task): void {
     if (this.tasks.get(task.index) === task) this.tasks.delete(task.index);
+    this.metrics.removeTask(task.index, []);
+    this.metrics.partitions.set(this.tasks.size);
   }
 
   /** A bounded job's task finished: the worker stops once all of its tasks have. */
@@ -540,10 +579,23 @@ export class StageWorker {
       this.stop = (why) => { this.stopping = true; resolve(why); };
       if (this.failure) resolve('failure');
     });
+    let lastAlive = Date.now();
+    let stoppedConsumer: string | null = null;
+    this.metrics.health = () => {
+      if (this.failure) return 'failed';
+      if (stoppedConsumer) return stoppedConsumer;
+      const away = Date.now() - lastAlive;
+      if (away > HEALTH_GRACE_MS) return `not in the consumer group for ${Math.round(away / 1000)} s`;
+      const stale = [...this.tasks.values()].find((t) => !t.lost && t.pending && Date.now() - t.lastCheckpointAt > Math.max(HEALTH_GRACE_MS, 20 * interval));
+      if (stale) return `task ${stale.index} has not committed a checkpoint for ${Math.round((Date.now() - stale.lastCheckpointAt) / 1000)} s`;
+      return null;
+    };
     const interval = this.manifest.checkpoint?.interval ?? 200;
     // Checkpoints on the clock: output of timers and processing-time windows reaches Kafka without new input.
     const ticker = setInterval(() => {
       for (const task of this.tasks.values()) {
+        this.metrics.checkpointAge.set({ task: String(task.index) }, (Date.now() - task.lastCheckpointAt) / 1000);
+        task.renewMarkers();
         if (task.lost || !task.pending || Date.now() - task.lastCheckpointAt < interval) continue;
         task.checkpoint('interval').catch((error: unknown) => this.fail(error));
       }
@@ -578,11 +630,15 @@ export class StageWorker {
         return;
       }
       this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
+      const last = batch.records[batch.records.length - 1];
+      if (last) this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
       if (task.outgoing.length >= MAX_BUFFERED_OUTPUT || Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
     }, {
+      alive: () => { lastAlive = Date.now(); },
+      crashed: (error, restarting) => { if (!restarting) stoppedConsumer = `the consumer stopped: ${error.message}`; },
       assigned: (partitions) => {
         this.log.info({ partitions }, 'partitions assigned');
-        this.metrics.healthy = true;
+        this.metrics.rebalances.inc();
         for (const index of new Set(partitions.map((p) => p.partition))) {
           if (this.tasks.has(index)) continue;
           this.tasks.set(index, new Task(index, this));
@@ -591,13 +647,14 @@ export class StageWorker {
       },
       revoked: (partitions) => {
         this.log.info({ partitions }, 'partitions revoked: their tasks checkpoint and resume on their new owner');
+        this.metrics.rebalances.inc();
         for (const index of new Set(partitions.map((p) => p.partition))) {
           const task = this.tasks.get(index);
           if (!task) continue;
           this.tasks.delete(index);
           // If the new owner has already fenced this task, the checkpoint fails and the new owner has the last committed one.
           void task.ready.then(() => task.checkpoint('revoked')).catch(() => undefined).finally(() => { task.lost = true; void task.stop(); });
-          this.metrics.watermark.remove({ task: String(index) });
+          this.metrics.removeTask(index, partitions.filter((p) => p.partition === index));
         }
         this.metrics.partitions.set(this.tasks.size);
       },
@@ -626,6 +683,7 @@ export class StageWorker {
 
   /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
   private async runSourceTask(stopRequested: () => boolean): Promise<void> {
+    this.metrics.health = () => (this.failure ? 'failed' : null);
     const producerId = `${this.stage.id}-0`;
     const watermarks = new Map<string, number | 'idle' | 'active'>();
     const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {

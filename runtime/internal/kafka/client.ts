@@ -20,6 +20,8 @@ export interface IncomingBatch {
   topic: string;
   partition: number;
   records: IncomingRecord[];
+  /** The partition's end offset when fetched (consumer lag = highWatermark − next offset). */
+  highWatermark: string;
   /** Tells the group this member is alive (call it during long waits inside the handler). */
   heartbeat(): Promise<void>;
 }
@@ -34,6 +36,10 @@ export interface IncomingBatch {
 export interface RebalanceListener {
   assigned(partitions: Array<{ topic: string; partition: number }>): void;
   revoked(partitions: Array<{ topic: string; partition: number }>): void;
+  /** The member heard from its group (a successful heartbeat or join). */
+  alive?(): void;
+  /** The consumer stopped after an error; `restarting` when the client reconnects and rejoins by itself. */
+  crashed?(error: Error, restarting: boolean): void;
 }
 
 /** A consumer in a group, committing offsets by hand. */
@@ -321,11 +327,14 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       return {
         async run(topics, onBatch, listener) {
           await consumer.connect();
+          consumer.on(consumer.events.HEARTBEAT, () => listener.alive?.());
           consumer.on(consumer.events.CRASH, (event) => {
+            listener.crashed?.(event.payload.error, event.payload.restart);
             log.error({ error: event.payload.error.message, restart: event.payload.restart }, event.payload.restart ? 'consumer lost its connection or group; reconnecting with backoff' : 'consumer stopped after a fatal error');
           });
           consumer.on(consumer.events.CONNECT, () => log.info('consumer connected to the broker'));
           consumer.on(consumer.events.GROUP_JOIN, (event) => {
+            listener.alive?.();
             const next = new Set<string>();
             for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const p of partitions) next.add(`${topic}\u0000${p}`);
             const parse = (id: string) => { const [topic, p] = id.split('\u0000'); return { topic, partition: Number(p) }; };
@@ -344,7 +353,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
             eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
               if (!isRunning() || isStale()) return;
               await onBatch({
-                topic: batch.topic, partition: batch.partition, heartbeat,
+                topic: batch.topic, partition: batch.partition, heartbeat, highWatermark: batch.highWatermark,
                 records: batch.messages.map((m) => ({
                   topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value, timestamp: Number(m.timestamp),
                   headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : v.toString()])),

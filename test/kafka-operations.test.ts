@@ -1,0 +1,118 @@
+// Stage workers in operation, on the real broker: processing-time windows fire
+// on the wall clock with no new input; an input partition that never gets data
+// goes idle and stops holding the watermark back, also after both stages'
+// workers are killed and restarted; /healthz says 503 with the reason when the
+// worker cannot join its group, and /metrics reports lag, checkpoints,
+// rebalances, watermarks and RSS.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { buildFile } from './helpers.ts';
+import { createTopic, deleteTopics, freshName, kafkaBrokers, produce, readUntil, startWorker, waitForLog } from './kafka-helpers.ts';
+
+const workers: ChildProcess[] = [];
+const runs: string[] = [];
+before(() => { kafkaBrokers(); });
+after(async () => {
+  for (const w of workers) w.kill('SIGKILL');
+  for (const run of runs) await deleteTopics(run);
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function build(fixture: string, prefix: string) {
+  const run = freshName(prefix);
+  runs.push(run);
+  process.env.RUN = run;
+  const built = await buildFile(fixture);
+  assert.deepEqual(built.diagnostics, []);
+  return { run, stage: (i: number) => path.join(built.outDir!, `stage-${i}.mjs`) };
+}
+
+test('processing-time windows fire on the wall clock: results reach Kafka with no new input', { timeout: 120_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/processing-time.ts', 'kpt');
+  const logs: string[][] = [[], []];
+  workers.push(startWorker(stage(0), [], { RUN: run }, logs[0]));
+  workers.push(startWorker(stage(1), [], { RUN: run }, logs[1]));
+  await waitForLog(logs[0], /task started/);
+  await waitForLog(logs[1], /task started/);
+  const sentAt = Date.now();
+  await produce(`${run}-in`, [{ user: 'a' }, { user: 'a' }, { user: 'b' }]);
+  // Nothing else is sent: the 1 s windows must close on the clock.
+  const output = await readUntil(`${run}-out`, (v) => v.length >= 2, 15_000);
+  const elapsed = Date.now() - sentAt;
+  const counts = new Map<string, number>();
+  for (const r of output.map((v) => JSON.parse(v) as { user: string; count: number })) counts.set(r.user, (counts.get(r.user) ?? 0) + r.count);
+  assert.deepEqual(Object.fromEntries(counts), { a: 2, b: 1 }, logs.join(''));
+  assert.ok(elapsed < 6000, `results arrived ${elapsed} ms after the input, with no input after it`);
+});
+
+test('a partition that never gets data goes idle and stops holding the watermark back, also after both stages restart', { timeout: 180_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/idle.ts', 'kid');
+  const kafka = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await createTopic(`${run}-in`, 2);
+  const send = (from: number, to: number) => producer.send({ topic: `${run}-in`, messages: Array.from({ length: to - from }, (_, i) => ({ partition: 0, value: JSON.stringify({ user: 'u', ts: (from + i) * 1000 }) })) });
+  const start = (i: number, log: string[]) => { const w = startWorker(stage(i), [], { RUN: run }, log); workers.push(w); return w; };
+  const logs: string[][] = [[], []];
+  let s0 = start(0, logs[0]);
+  let s1 = start(1, logs[1]);
+  await send(0, 26);
+  const first = await readUntil(`${run}-out`, (v) => v.length >= 2, 30_000);
+  assert.deepEqual(first.map((v) => JSON.parse(v)), [{ user: 'u', start: 0, count: 10 }, { user: 'u', start: 10_000, count: 10 }], `partition 1 is idle: windows fire on partition 0 alone\n${logs.join('')}`);
+  s0.kill('SIGKILL'); s1.kill('SIGKILL');
+  await sleep(500);
+  const relogs: string[][] = [[], []];
+  s0 = start(0, relogs[0]);
+  s1 = start(1, relogs[1]);
+  await waitForLog(relogs[1], /task restored from its checkpoint/);
+  await send(26, 46);
+  const all = await readUntil(`${run}-out`, (v) => v.length >= 4, 30_000);
+  assert.deepEqual(all.map((v) => JSON.parse(v)), [
+    { user: 'u', start: 0, count: 10 }, { user: 'u', start: 10_000, count: 10 },
+    { user: 'u', start: 20_000, count: 10 }, { user: 'u', start: 30_000, count: 10 },
+  ], `after a restart the idle partition still does not hold the watermark back, and no window fires twice\n${relogs.join('')}`);
+  await producer.disconnect();
+});
+
+test('/healthz says 503 with the reason when the worker cannot join its group; /metrics reports lag, checkpoints, rebalances, watermark and RSS', { timeout: 120_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/processing-time.ts', 'khz');
+  const port = 19_700 + Math.floor(Math.random() * 200);
+  const logs: string[][] = [[], [], []];
+  workers.push(startWorker(stage(0), [], { RUN: run }, logs[0]));
+  workers.push(startWorker(stage(1), ['--metrics-port', String(port)], { RUN: run }, logs[1]));
+  await waitForLog(logs[1], /task started/);
+  await produce(`${run}-in`, [{ user: 'a' }, { user: 'b' }]);
+  await readUntil(`${run}-out`, (v) => v.length >= 2, 15_000);
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  assert.equal(health.status, 200);
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const name of ['pipec_records_in_total', 'pipec_records_out_total', 'pipec_consumer_lag_records', 'pipec_checkpoint_duration_seconds_count', 'pipec_checkpoint_size_bytes_count', 'pipec_checkpoint_age_seconds', 'pipec_rebalances_total', 'pipec_late_records_dropped_total', 'pipec_process_resident_memory_bytes']) {
+    assert.match(metrics, new RegExp(`^${name}\\{[^}]*\\} \\d`, 'm'), `${name} is reported`);
+  }
+
+  // A member of another application already holds the stage's group with another protocol: this worker cannot join.
+  const group = `${run}-blocked`;
+  const kafka = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
+  const squatter = kafka.consumer({ groupId: group });
+  await squatter.connect();
+  await squatter.subscribe({ topic: `${run}-in`, fromBeginning: true });
+  await squatter.run({ eachMessage: async () => undefined });
+  const port2 = port + 300;
+  workers.push(startWorker(stage(0), ['--group', group, '--metrics-port', String(port2)], { RUN: run, PIPEC_HEALTH_GRACE_MS: '3000' }, logs[2]));
+  await waitForLog(logs[2], /metrics on/);
+  let status = 0;
+  let body = '';
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`http://127.0.0.1:${port2}/healthz`).catch(() => null);
+    if (res) { status = res.status; body = await res.text(); }
+    if (status === 503) break;
+    await sleep(500);
+  }
+  await squatter.disconnect();
+  assert.equal(status, 503, logs[2].join(''));
+  assert.match(body, /not in the consumer group|consumer stopped/);
+});
