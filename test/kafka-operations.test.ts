@@ -116,3 +116,22 @@ test('/healthz says 503 with the reason when the worker cannot join its group; /
   assert.equal(status, 503, logs[2].join(''));
   assert.match(body, /not in the consumer group|consumer stopped/);
 });
+
+test('a bounded job run as stage workers ends: the end of input crosses the repartition topic, every worker exits 0, and the word count is final', { timeout: 120_000 }, async () => {
+  const run = freshName('kwc');
+  runs.push(run);
+  const built = await buildFile('dsl-examples/wordcount.ts');
+  assert.deepEqual(built.diagnostics, []);
+  const env = { PIPEC_TOPIC_PREFIX: `${run}-` };
+  const logs: string[][] = [[], []];
+  const exits = [0, 1].map((i) => {
+    const w = startWorker(path.join(built.outDir!, `stage-${i}.mjs`), [], env, logs[i]);
+    workers.push(w);
+    return new Promise<number | null>((resolve) => w.once('exit', (code) => resolve(code)));
+  });
+  const codes = await Promise.race([Promise.all(exits), sleep(60_000).then(() => null)]);
+  assert.deepEqual(codes, [0, 0], `both workers exit 0 on their own\n${logs.join('')}`);
+  const printed = logs[1].join('').split('\n').filter((l) => /^[a-z0-9]+,\d+$/.test(l));
+  assert.ok(printed.includes('flink,3') && printed.includes('pyflink,2'), printed.join('\n'));
+  assert.equal(new Set(printed.map((l) => l.split(',')[0])).size, printed.length, 'one final count per word');
+});

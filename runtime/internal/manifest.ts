@@ -6,18 +6,6 @@
 import type { RecordSchema } from './codec/schema.ts';
 import type { WatermarkTopology } from './watermarks.ts';
 
-/**
- * When a stage worker may commit a consumed offset (at-least-once, state
- * rebuilt by replay): `processed` (no state: as soon as the record's output is
- * sent), `windows` (only event-time tumbling/sliding windows: once no window
- * the record fell into can fire again), `never` (other state: replay the input
- * from its start). Decided by the compiler from the stage's operators.
- */
-export type CommitPolicy =
-  | { kind: 'processed' }
-  | { kind: 'windows'; windows: Array<{ node: number; size: number; slide: number; offset: number; allowedLateness: number }> }
-  | { kind: 'never' };
-
 /** One stage: the nodes it runs, its edges, and how event time reaches its operators. */
 export interface ManifestStage {
   id: number;
@@ -37,7 +25,6 @@ export interface ManifestStage {
   /** Stateful operators as `label#id`. */
   state: string[];
   watermarks: WatermarkTopology;
-  commit: CommitPolicy;
 }
 
 /** An edge between two stages. */

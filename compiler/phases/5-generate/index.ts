@@ -13,7 +13,6 @@ import type { EmittedPipeline, GeneratedModule, Manifest } from '../../ir/emitte
 import { connectorOf, type LogicalPlan } from '../../ir/logical-plan.ts';
 import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { pipecVersion, type Host } from '../../host.ts';
-import { commitPolicyOf } from './commit-policy.ts';
 import { environmentOf } from './connectors.ts';
 import { deploymentFiles } from './deployment.ts';
 import { manifestStateOf } from './manifest-state.ts';
@@ -55,7 +54,6 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
       env: environmentOf(connectorsOf(plan, s.nodes), s.inputs.length + s.outputs.length > 0),
       state: s.nodes.filter((n) => traitsOf(plan.nodes[n].kind).stateful).map((n) => `${plan.nodes[n].label}#${n}`),
       watermarks: s.watermarks,
-      commit: commitPolicyOf(plan, s.nodes),
     })),
     edges: physical.edges.map((e) => ({ id: e.id, from: e.fromStage, to: e.toStage, partitioning: e.partitioning, topic: topicFor(plan.pipeline, e.id), keyNode: e.keyNode, schema: analysis.edgeSchemas?.[e.fromNode] ?? ANY_SCHEMA })),
     // Kinds are checked against the graph a worker rebuilds; labels and call sites name an operator and a line in errors and dead letters.
