@@ -182,7 +182,7 @@ test('wordcount: the stage that reads a file is a Job, the stage after it a Depl
   checkWorkloads(manifest, workloads, config);
   assert.deepEqual(workloads.map((w) => `${w.apiVersion} ${w.kind}`), ['batch/v1 Job', 'apps/v1 Deployment']);
   const [source, counts] = workloads.map((w) => w.spec.template.spec.containers[0]);
-  assert.equal(source.readinessProbe, undefined, 'no /healthz probes on a worker that never joins a consumer group');
+  assert.equal(source.livenessProbe?.httpGet.path, '/healthz', 'a worker that runs its sources answers /healthz while it runs');
   assert.equal(counts.readinessProbe?.httpGet.path, '/healthz');
   checkMachineIndependent(read, dir);
 

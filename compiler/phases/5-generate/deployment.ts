@@ -9,6 +9,7 @@
  * Nothing in them depends on the build machine (no paths, host names or
  * times), so a build stays byte-identical.
  */
+import { runsKafkaWorker } from './workers.ts';
 import crypto from 'node:crypto';
 import type { Manifest, ManifestStage } from '../../../runtime/internal/manifest.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
@@ -67,7 +68,7 @@ interface StageWorkload {
 function workloadsOf(plan: LogicalPlan, physical: PhysicalPlan, manifest: Manifest): StageWorkload[] {
   return manifest.stages.map((stage) => {
     const sources = physical.stages[stage.id].sources.map((id) => plan.nodes[id]);
-    const metrics = stage.inputs.length + stage.outputs.length > 0;
+    const metrics = runsKafkaWorker(plan, stage);
     const consumesKafka = stage.inputs.length > 0 || sources.some((n) => n.kind === 'source' && n.spec.connector === 'kafka');
     const finishes = !consumesKafka && sources.every((n) => n.kind === 'source' && n.spec.bounded);
     const usesKafka = metrics || stage.connectors.includes('kafka');
@@ -92,7 +93,7 @@ interface Names { app: string; image: string; config: string; secret: string }
 function containerBody(workload: StageWorkload, names: Names): string {
   const lines: string[] = [];
   if (workload.metrics) lines.push('ports:', '  - name: metrics', `    containerPort: ${METRICS_PORT}`);
-  else lines.push("# A stage with no edges to other stages runs pipec's single-process worker, which serves", '# no /metrics or /healthz: no probes, no scraping.');
+  else lines.push("# A stage with no edges to other stages and no Kafka input runs pipec's single-process worker,", '# which serves no /metrics or /healthz: no probes, no scraping.');
   const env: string[] = [];
   if (workload.metrics) env.push('- name: PIPEC_METRICS_PORT', `  value: ${quoted(String(METRICS_PORT))}`);
   for (const name of workload.env) {
@@ -100,15 +101,14 @@ function containerBody(workload: StageWorkload, names: Names): string {
     env.push(`- name: ${name}`, '  valueFrom:', `    ${secret ? 'secretKeyRef' : 'configMapKeyRef'}:`, `      name: ${secret ? names.secret : names.config}`, `      key: ${name}`);
   }
   if (env.length) lines.push('env:', ...env.map((l) => `  ${l}`));
-  if (workload.metrics && workload.consumesKafka) {
+  if (workload.metrics) {
     const probe = ['  httpGet:', '    path: /healthz', '    port: metrics'];
     lines.push(
-      '# /healthz answers 200 once the worker owns input partitions (503 while it joins its group).',
+      '# /healthz answers 503 with the reason when the worker cannot make progress: its consumer stopped, it has been',
+      '# out of its consumer group longer than PIPEC_HEALTH_GRACE_MS (30 s), or its checkpoints are not committed.',
       'readinessProbe:', ...probe, '  periodSeconds: 10', '  failureThreshold: 3',
       'livenessProbe:', ...probe, '  initialDelaySeconds: 60', '  periodSeconds: 20', '  failureThreshold: 6',
     );
-  } else if (workload.metrics) {
-    lines.push('# No probes: this worker runs its sources without joining a consumer group, and its', '# /healthz does not report it ready.');
   }
   return block(10, lines);
 }

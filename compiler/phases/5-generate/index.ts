@@ -19,6 +19,7 @@ import { manifestStateOf } from './manifest-state.ts';
 import { generateStage, generatedDir } from './stage.ts';
 import { template } from './templates.ts';
 import { topicFor } from './topics.ts';
+import { runsKafkaWorker } from './workers.ts';
 import { ANY_SCHEMA } from '../../../runtime/internal/codec/schema.ts';
 
 
@@ -74,8 +75,9 @@ export function generate(host: Host, entryFile: string, plan: LogicalPlan, physi
     outFile: `stage-${s.id}`,
     module: entry(`stage-${s.id}.worker.ts`, template('stage-worker.ts.tpl', {
       ...common, STAGE_ID: String(s.id),
-      // Stages with edges to other stages are Kafka workers; only their bundles link the Kafka client.
-      ...(s.inputs.length || s.outputs.length ? { RUNNER: 'runKafkaStageWorker', RUNNER_MODULE: 'pipec/internal/distributed' } : { RUNNER: 'runStageWorker', RUNNER_MODULE: 'pipec/internal' }),
+      // Stages with edges to other stages, or that read only Kafka topics, are Kafka workers (tasks per partition,
+      // checkpoints, exactly-once); only their bundles link the Kafka client.
+      ...(runsKafkaWorker(plan, s) ? { RUNNER: 'runKafkaStageWorker', RUNNER_MODULE: 'pipec/internal/distributed' } : { RUNNER: 'runStageWorker', RUNNER_MODULE: 'pipec/internal' }),
     })),
   }));
   entries.push({
