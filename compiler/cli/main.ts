@@ -11,6 +11,8 @@ import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/ind
 import { formatDiagnostics } from '../diagnostics/format.ts';
 import { nodeHost, pipecVersion } from '../host.ts';
 import { planText, toDot, toMermaid } from '../graph.ts';
+import { sinkGuarantees } from '../phases/5-generate/workers.ts';
+import type { LogicalPlan } from '../ir/logical-plan.ts';
 import { parseTopicList, topicListOf, type DeploymentTopic, type TopicList } from '../phases/5-generate/topics.ts';
 
 /** Exit codes. */
@@ -27,6 +29,13 @@ const previousArg = { describe: "the deployed build's manifest.json: report stat
 const allowStateLossArg = { describe: 'build even though the state of operators that are gone will be dropped (PC1131 becomes warning PC2131)', type: 'boolean', default: false } as const;
 
 /** `  state: checked against dist/job/manifest.json` when the build was compared with a previous one. */
+/** Which guarantee each sink of a streaming job gets after a failure (printed by build). */
+function guaranteeLine(plan: LogicalPlan): string {
+  const sinks = sinkGuarantees(plan);
+  if (sinks.length === 0) return '';
+  return `  stage workers after a failure (checkpoints every ${plan.checkpoint.interval} ms): ${sinks.map((s) => `${s.sink} ${s.guarantee}`).join(', ')}\n`;
+}
+
 function stateCheckLine(analysis: Analysis | null): string {
   return analysis?.previousManifest ? `  state: checked against ${analysis.previousManifest}\n` : '';
 }
@@ -48,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       report(result.diagnostics, args.json);
       if (result.outDir) {
         const relative = path.relative(process.cwd(), result.outDir) || '.';
-        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n${stateCheckLine(result.analysis)}`);
+        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n${guaranteeLine(result.plan!)}${stateCheckLine(result.analysis)}`);
       }
       code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
     })

@@ -12,3 +12,18 @@ export function runsKafkaWorker(plan: LogicalPlan, stage: { nodes: number[]; inp
   const sources = stage.nodes.map((n) => plan.nodes[n]).filter((n) => n.kind === 'source');
   return sources.length > 0 && sources.every((n) => n.kind === 'source' && n.spec.connector === 'kafka');
 }
+
+/**
+ * What each sink of a streaming job guarantees after a failure: Kafka sinks
+ * commit with their task's checkpoint (the pipeline's guarantee, exactly-once
+ * by default); print and file sinks cannot take part in a Kafka transaction,
+ * so records since the last checkpoint may be written again (at-least-once).
+ * Empty for batch jobs, which rerun from their input.
+ */
+export function sinkGuarantees(plan: LogicalPlan): Array<{ sink: string; guarantee: 'exactly-once' | 'at-least-once' }> {
+  if (plan.mode !== 'streaming') return [];
+  return plan.nodes.filter((n) => n.kind === 'sink').map((n) => ({
+    sink: n.label,
+    guarantee: n.kind === 'sink' && n.spec.connector === 'kafka' ? plan.guarantee : 'at-least-once',
+  }));
+}
