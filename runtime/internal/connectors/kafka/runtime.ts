@@ -1,10 +1,13 @@
 /**
- * `kafka.source` / `kafka.sink`. The source consumes a topic in the consumer
- * group of its stage and commits offsets only after the records it emitted
- * have reached the sinks (at-least-once); records it cannot decode go to the
- * dead-letter topic `<pipeline>-dlq` with the reason in the `pipec-error`
- * header, are counted, and the job goes on. The sink batches records per
- * process through one idempotent producer.
+ * `kafka.source` / `kafka.sink`. In stage workers the worker's consumer reads
+ * Kafka sources and sink records join their task's checkpoint
+ * (OutboxKafkaSink, exactly-once; see distributed/worker.ts). Elsewhere
+ * (`local.mjs`, a stage that mixes Kafka with other sources) the source
+ * consumes a topic in the consumer group of its stage and commits offsets only
+ * after the records it emitted have reached the sinks (at-least-once); records
+ * it cannot decode go to the dead-letter topic `<pipeline>-dlq` with the reason
+ * in the `pipec-error` header, are counted, and the job goes on; the sink
+ * batches records per process through one idempotent producer.
  */
 import type { KafkaFormat } from './api.ts';
 import { brokersFromEnvironment, kafkajsClient, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
