@@ -135,3 +135,36 @@ test('a bounded job run as stage workers ends: the end of input crosses the repa
   assert.ok(printed.includes('flink,3') && printed.includes('pyflink,2'), printed.join('\n'));
   assert.equal(new Set(printed.map((l) => l.split(',')[0])).size, printed.length, 'one final count per word');
 });
+
+test('SIGTERM ends every kind of worker within 10 s with exit code 0: a source stage, a repartition-fed stage, a Kafka-source stage, a single-process stage', { timeout: 180_000 }, async () => {
+  const generated = await build('test/fixtures/kafka/generated.ts', 'ksg');
+  const sim = freshName('ksim');
+  runs.push(sim);
+  const simulator = await buildFile('dsl-examples/click-simulator.ts');
+  assert.deepEqual(simulator.diagnostics, []);
+  const fault = await build('test/fixtures/kafka/fault-job.ts', 'ksf');
+  await createTopic(`${fault.run}-in`, 2);
+  await produce(`${fault.run}-in`, [{ user: 'a', ts: 1, n: 1 }]);
+  const kinds: Array<{ kind: string; script: string; env: Record<string, string>; ready: RegExp }> = [
+    { kind: 'generator source stage', script: generated.stage(0), env: { RUN: generated.run }, ready: /worker started/ },
+    { kind: 'repartition-fed stage', script: generated.stage(1), env: { RUN: generated.run }, ready: /task (started|restored)/ },
+    { kind: 'Kafka-source stage', script: fault.stage(0), env: { RUN: fault.run }, ready: /task (started|restored)/ },
+    { kind: 'single-process stage', script: path.join(simulator.outDir!, 'stage-0.mjs'), env: { USER_ACTION_TOPIC: `${sim}-actions` }, ready: /started|running|\{/ },
+  ];
+  const started = kinds.map((k) => {
+    const log: string[] = [];
+    const proc = startWorker(k.script, [], k.env, log);
+    workers.push(proc);
+    return { ...k, proc, log, exit: new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code))) };
+  });
+  for (const w of started) await waitForLog(w.log, w.ready, 60_000);
+  await sleep(2000);
+  for (const w of started) {
+    const at = Date.now();
+    w.proc.kill('SIGTERM');
+    const code = await Promise.race([w.exit, sleep(10_000).then(() => 'timeout' as const)]);
+    const ms = Date.now() - at;
+    process.stderr.write(`  ${w.kind}: exit ${code} after ${ms} ms\n`);
+    assert.equal(code, 0, `${w.kind} exits 0 on SIGTERM\n${w.log.join('').slice(-2000)}`);
+  }
+});
