@@ -43,6 +43,8 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     }
     process.exitCode = 1;
   }
+  // The worker has stopped: a client reconnecting in the background must not keep the process alive.
+  setTimeout(() => process.exit(), 1000).unref();
 }
 
 const WORKER_USAGE = `options:

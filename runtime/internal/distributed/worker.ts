@@ -119,9 +119,12 @@ class Task {
   lost = false;
   /** Resolves once the task is restored and its user functions are open. */
   readonly ready: Promise<void>;
+  /** Whether `ready` has resolved. */
+  restored = false;
 
   constructor(readonly index: number, private readonly worker: StageWorker) {
     this.ready = this.start();
+    this.ready.then(() => { this.restored = true; }, () => undefined);
     this.ready.catch((error: unknown) => { if (!(error instanceof FencedError)) worker.fail(error); });
   }
 
@@ -548,7 +551,11 @@ export class StageWorker {
 
   /** A task was fenced: forget it (its partition belongs to another worker now). */
   dropTask(task: Task): void {
-    if (this.tasks.get(task.index) === task) this.tasks.delete(task.index);
+    if (this.tasks.get(task.index) === task) {
+      this.tasks.delete(task.index);
+      // Fenced means the group moved the partition while this worker was away: the next rebalance says where it belongs.
+      this.consumer?.forget(task.index);
+    }
     this.metrics.removeTask(task.index, []);
     this.metrics.partitions.set(this.tasks.size);
   }
@@ -666,7 +673,8 @@ export class StageWorker {
     // No batch handler processes records from now on (one in the middle of its checkpoint finishes it first).
     if (!this.failure) {
       // The last checkpoint of every task, then leave the group: the tasks' new owners start from it.
-      await Promise.all([...this.tasks.values()].map((task) => task.ready.then(() => task.checkpoint(why)).catch((error: unknown) => { if (!(error instanceof FencedError)) this.fail(error); })));
+      // A task still restoring has processed nothing: it has nothing to checkpoint, and is not waited for.
+      await within(Promise.all([...this.tasks.values()].filter((task) => task.restored).map((task) => task.checkpoint(why).catch((error: unknown) => { if (!(error instanceof FencedError)) this.fail(error); }))), 8000);
     }
     this.log.debug({ ms: Date.now() - stopAt }, 'final checkpoints taken');
     // Leaving the group hands the partitions over at once (bounded, so SIGTERM always ends within its budget).

@@ -47,6 +47,12 @@ export interface GroupConsumer {
   /** Subscribes and runs `onBatch` for each batch; offsets are committed only through `commit`. */
   run(topics: Array<{ topic: string; fromBeginning: boolean }>, onBatch: (batch: IncomingBatch) => Promise<void>, listener: RebalanceListener): Promise<void>;
   commit(offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void>;
+  /**
+   * Forgets that this member owns a partition index (its task was fenced: a
+   * rebalance gave it to another member), so that a later rebalance that
+   * assigns it here again reports it as assigned.
+   */
+  forget(partition: number): void;
   /** Stops fetching; resolves once the batch in hand is handled (the member stays in the group until close). */
   stop(): Promise<void>;
   pause(topics: string[]): void;
@@ -364,6 +370,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
           });
         },
         commit: (offsets) => consumer.commitOffsets(offsets),
+        forget: (partition) => { for (const id of [...assignment]) if (Number(id.split('\u0000')[1]) === partition) assignment.delete(id); },
         stop: () => consumer.stop(),
         pause: (topics) => consumer.pause(topics.map((topic) => ({ topic }))),
         resume: (topics) => consumer.resume(topics.map((topic) => ({ topic }))),
