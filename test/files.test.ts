@@ -102,7 +102,8 @@ test('a job that succeeds leaves exactly its output under the final name and no 
 
 /** Starts the ticks job and waits until its sink has opened its temporary file. */
 async function startTicks(dir: string) {
-  const child = spawn(process.execPath, [ticks], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Each run is a new job: its own checkpoints (a run in the same folder would resume from the last one's).
+  const child = spawn(process.execPath, [ticks], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PIPEC_CHECKPOINT_DIR: path.join(dir, 'checkpoints') } });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

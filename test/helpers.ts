@@ -19,6 +19,10 @@ export function tempDir(prefix = 'pipec-test-'): string {
   return dir;
 }
 
+// Jobs with an unbounded source checkpoint to files: each test process keeps them in its own folder,
+// so no run resumes from another run's checkpoint.
+process.env.PIPEC_CHECKPOINT_DIR ??= tempDir('pipec-checkpoints-');
+
 /** Builds a repo file into a temporary dist folder. */
 export async function buildFile(file: string): Promise<BuildResult & { dist: string }> {
   const dist = tempDir('pipec-dist-');

@@ -10,6 +10,7 @@ import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
 import { bakedSettings, type Graph } from '../api/graph.ts';
 import { DeadLetterFile, FailFastError } from './dead-letter.ts';
 import { createLogger } from './log.ts';
+import { LocalCheckpoints } from './local/checkpoints.ts';
 import { LocalJob } from './local/job.ts';
 import { closeProcessResources } from './connectors/types.ts';
 import type { StageDefinition } from './stage.ts';
@@ -51,16 +52,33 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
   const log = createLogger(manifest.pipeline, stageLabel);
   const started = Date.now();
   let job: LocalJob | undefined;
-  const onSignal = (signal: string) => { log.info({ signal }, 'stopping: closing sources, flushing sinks'); job?.stop(); };
+  let checkpoints: LocalCheckpoints | undefined;
+  const onSignal = (signal: string) => {
+    log.info({ signal }, checkpoints ? 'stopping: taking a last checkpoint, closing sources, flushing sinks' : 'stopping: closing sources, flushing sinks');
+    const stopping = job;
+    if (checkpoints) { checkpoints.stop(); void checkpoints.checkpoint().catch((error: unknown) => log.error({ err: error }, 'the last checkpoint failed')).finally(() => stopping?.stop()); } else stopping?.stop();
+  };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
     const graph = instantiateGraph(definition);
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
-    job = new LocalJob(graph, stages, manifest, log, deadLetters);
-    log.info({ mode: manifest.mode, stages: stages.map((s) => s.id) }, 'job started');
+    // A streaming job with an unbounded source checkpoints to files (state exactly-once, sinks at-least-once).
+    const unbounded = graph.nodes.some((n) => n.kind === 'source' && !n.spec.bounded);
+    const checkpointing = manifest.mode === 'streaming' && unbounded;
+    job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore() } : {});
+    if (checkpointing) {
+      checkpoints = new LocalCheckpoints(job, manifest, log);
+      checkpoints.load();
+      checkpoints.start(manifest.checkpoint?.interval ?? 200);
+    }
+    log.info({ mode: manifest.mode, stages: stages.map((s) => s.id), checkpoints: checkpoints?.directory }, 'job started');
     const running = Date.now();
-    await job.run();
+    try {
+      await job.run();
+    } finally {
+      checkpoints?.close();
+    }
     for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded, made a function throw or had an invalid key, and went to the dead-letter file');
     log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');

@@ -36,6 +36,8 @@ export interface SourceContext {
   deadLetter(record: DeadLetter): void;
   /** Waits until every record emitted so far has reached the sinks (before committing input positions). */
   flush(): Promise<void>;
+  /** The job takes checkpoints: the source commits its input positions only when told a checkpoint is complete. */
+  readonly checkpointing?: boolean;
 }
 
 /** A source: reads its input and calls `emit` once per record. Bounded sources return when done. */
@@ -48,6 +50,15 @@ export interface SourceConnector {
    * with the original bytes); called during the emit that failed.
    */
   deadLettered?(record: DeadLetter): void;
+  /**
+   * Where the source is — what it has emitted so far — for a checkpoint
+   * (structured-cloneable). Called between two records.
+   */
+  snapshotPosition?(): unknown;
+  /** Called before run() with the position of the last checkpoint: the source resumes right after it. */
+  restorePosition?(position: unknown): void;
+  /** The checkpoint that holds `position` is durable (a Kafka source commits its offsets then, not before). */
+  checkpointComplete?(position: unknown): void;
 }
 
 /** What the runtime gives a sink. */

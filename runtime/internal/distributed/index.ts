@@ -11,7 +11,7 @@ import { checkGraph, defaultDeadLetterFile } from '../run.ts';
 import type { StageDefinition } from '../stage.ts';
 import type { Manifest } from '../manifest.ts';
 import { brokersFromEnvironment } from '../kafka/client.ts';
-import { StageWorker } from './worker.ts';
+import { StageWorker, StopSignals } from './worker.ts';
 
 /** stage-N.mjs of a stage connected to others: a Kafka worker (see worker.ts). */
 export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefinition, manifest: Manifest, argv: string[]): Promise<void> {
@@ -24,6 +24,7 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     return;
   }
   if (args.help) { process.stdout.write(`${manifest.pipeline} stage ${stage.id} worker\n${WORKER_USAGE}\n`); return; }
+  const signals = new StopSignals();
   const log = createLogger(manifest.pipeline, `stage-${stage.id}`);
   try {
     if (args.brokers) process.env.PIPEC_KAFKA_BROKERS = args.brokers;
@@ -32,7 +33,7 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
     log.info({ brokers, parallelism: stage.parallelism }, 'worker started');
-    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined }).run();
+    await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined, signals }).run();
     process.exitCode = 0;
   } catch (error) {
     if (error instanceof FailFastError) {

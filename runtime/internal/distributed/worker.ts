@@ -50,7 +50,22 @@ import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, Partitio
 import { metaRecord, RestoredState, takeStateChanges, uidOf, type TaskMeta } from './task-state.ts';
 
 /** Worker settings from flags and the environment. */
-export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number }
+export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number; signals?: StopSignals }
+
+/** SIGTERM/SIGINT, caught from the first moment of the process (before the worker exists) and handed to it. */
+export class StopSignals {
+  requested: string | null = null;
+  private listener: ((signal: string) => void) | null = null;
+  constructor() {
+    const on = (signal: string) => { this.requested = signal; this.listener?.(signal); };
+    process.once('SIGTERM', () => on('SIGTERM')).once('SIGINT', () => on('SIGINT'));
+  }
+  /** Calls `listener` on a signal, at once if one came already. */
+  listen(listener: (signal: string) => void): void {
+    this.listener = listener;
+    if (this.requested) listener(this.requested);
+  }
+}
 
 /**
  * The largest record the worker sends (key, value and headers), under the
@@ -569,12 +584,11 @@ export class StageWorker {
   async run(): Promise<void> {
     // Signals are handled from the start: a worker told to stop while it is still starting up exits cleanly too.
     let requested: string | null = null;
-    const onSignal = (signal: string) => {
+    (this.options.signals ?? new StopSignals()).listen((signal) => {
       this.log.info({ signal }, 'stopping: finishing the record in hand, checkpointing every task, leaving the group');
       requested = signal;
       this.stop(signal);
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM')).once('SIGINT', () => onSignal('SIGINT'));
+    });
     ({ client: this.client } = processKafka(this.log));
     if (this.options.metricsPort !== undefined) this.metrics.listen(this.options.metricsPort, this.log);
     const inputTopics = await this.prepareTopics();
@@ -610,9 +624,16 @@ export class StageWorker {
     this.log.info({ group: this.group, topics: inputTopics.map((t) => t.topic), guarantee: this.exactlyOnce ? 'exactly-once' : 'at-least-once', checkpointInterval: interval }, 'joining the consumer group');
     const consuming = consumer.run(inputTopics, async (batch) => {
       if (this.stopping) return;
-      // Only partitions this worker owns have tasks. A batch fetched before a rebalance took the partition away is dropped.
-      const task = this.tasks.get(batch.partition);
-      if (!task || task.lost) return;
+      // The client drops batches fetched before a rebalance took their partition away, so this worker owns the
+      // partition; its task may be missing if it was fenced while this worker was out of the group: it starts again.
+      let task = this.tasks.get(batch.partition);
+      if (!task) {
+        this.log.info({ task: batch.partition }, 'a batch for a partition without a task: starting its task');
+        task = new Task(batch.partition, this);
+        this.tasks.set(batch.partition, task);
+        this.metrics.partitions.set(this.tasks.size);
+      }
+      if (task.lost) return;
       // The task restores its checkpoint and opens its user functions before its first record; the group hears from us meanwhile.
       for (let settled = false; !settled;) {
         settled = await Promise.race([task.ready.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000))]);

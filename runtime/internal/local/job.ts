@@ -35,8 +35,10 @@ export interface LocalJobOptions {
   createSource?: (nodeId: number, ctx: SourceContext) => SourceConnector | undefined;
   createSink?: (nodeId: number, ctx: SinkContext) => SinkConnector | undefined;
   onSideOutput?: (tag: string, value: unknown, ts: number | undefined) => void;
-  /** Keyed state and timers record what changed, for incremental checkpoints (stage worker tasks). */
+  /** Keyed state and timers record what changed, for incremental checkpoints (stage worker tasks, local checkpoints). */
   trackState?: boolean;
+  /** The job takes checkpoints: sources commit their positions only when a checkpoint completes. */
+  checkpointing?: boolean;
   /**
    * Runs once every instance is created and before any user function's
    * open(): a stage worker task restores its checkpoint here.
@@ -246,6 +248,29 @@ export class LocalJob {
     this.call(() => { for (const runtime of this.runtimes[edge.to] ?? []) runtime.coordinator.onEdge(edgeId, 0, message); });
   }
 
+  /** The positions of the sources that have them, by `<node>/<subtask>` (a checkpoint; call between records). */
+  sourcePositions(): Record<string, unknown> {
+    const positions: Record<string, unknown> = {};
+    for (const s of this.sources) if (s.connector.snapshotPosition) positions[`${s.nodeId}/${s.subtask}`] = s.connector.snapshotPosition();
+    return positions;
+  }
+
+  /** Gives sources the positions of the last checkpoint (before they run: from `onCreated`). */
+  restoreSourcePositions(positions: Record<string, unknown>): void {
+    for (const s of this.sources) {
+      const position = positions[`${s.nodeId}/${s.subtask}`];
+      if (position !== undefined) s.connector.restorePosition?.(position);
+    }
+  }
+
+  /** A checkpoint holding these source positions is durable. */
+  checkpointComplete(positions: Record<string, unknown>): void {
+    for (const s of this.sources) {
+      const position = positions[`${s.nodeId}/${s.subtask}`];
+      if (position !== undefined) s.connector.checkpointComplete?.(position);
+    }
+  }
+
   /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
   stop(): void { this.abort.abort(); }
 
@@ -409,7 +434,7 @@ export class LocalJob {
       source: (nodeId, create, emit) => {
         const ctx: SourceContext = {
           pipeline: graph.name, nodeId, options: optionsOf(nodeId), columnTypes: manifest.columnTypes?.[nodeId], subtask, parallelism: stage.parallelism,
-          signal: this.abort.signal, log: this.log,
+          signal: this.abort.signal, log: this.log, checkpointing: this.options.checkpointing === true,
           deadLetter: (record) => this.deadLetters.write(nodeId, record),
           flush: () => this.flush(),
         };

@@ -4,12 +4,18 @@ import { yieldToEventLoop, type SourceConnector, type SourceContext } from '../t
 
 /** Calls fn(0), fn(1), ... and emits the results. */
 export class GeneratorSource implements SourceConnector {
+  /** The next index: its position in a checkpoint. */
+  private next = 0;
   constructor(private readonly ctx: SourceContext) {}
+  snapshotPosition(): number { return this.next; }
+  restorePosition(position: unknown): void { if (typeof position === 'number') this.next = position; }
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
     const { fn, count = Infinity, ratePerSecond } = this.ctx.options as { fn: (i: number) => unknown; count?: number; ratePerSecond?: number };
     const { signal } = this.ctx;
-    const started = Date.now();
-    for (let i = 0; i < count && !signal.aborted; i++) {
+    // Restored from a checkpoint: resume at the next index, paced as if it had never stopped.
+    const started = Date.now() - (ratePerSecond ? (this.next * 1000) / ratePerSecond : 0);
+    for (let i = this.next; i < count && !signal.aborted; i++) {
+      this.next = i + 1;
       emit(fn(i), undefined);
       if (ratePerSecond) {
         const due = started + ((i + 1) * 1000) / ratePerSecond;

@@ -10,7 +10,7 @@
  * batches records per process through one idempotent producer.
  */
 import type { KafkaFormat } from './api.ts';
-import { brokersFromEnvironment, kafkajsClient, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
+import { brokersFromEnvironment, kafkajsClient, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
 import { decodeValue, encodeValue } from '../../kafka/formats.ts';
 import type { Logger } from '../../log.ts';
 import { processResources, type DeadLetter, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
@@ -54,6 +54,9 @@ export class KafkaSource implements SourceConnector {
   /** The record being emitted, and the dead-letter sends of the current batch. */
   private current: IncomingRecord | null = null;
   private deadLetterSends: Array<Promise<void>> = [];
+  /** Per `topic/partition`: the next offset to read (everything before it was emitted); restored from a checkpoint. */
+  private readonly positions = new Map<string, bigint>();
+  private consumer: GroupConsumer | null = null;
   constructor(private readonly ctx: SourceContext) {}
 
   deadLettered(record: DeadLetter): void {
@@ -63,14 +66,36 @@ export class KafkaSource implements SourceConnector {
     this.deadLetterSends.push(send);
   }
 
+  snapshotPosition(): Record<string, string> {
+    return Object.fromEntries([...this.positions].map(([id, next]) => [id, String(next)]));
+  }
+
+  restorePosition(position: unknown): void {
+    for (const [id, next] of Object.entries(position as Record<string, string>)) this.positions.set(id, BigInt(next));
+  }
+
+  checkpointComplete(position: unknown): void {
+    const offsets = Object.entries(position as Record<string, string>).map(([id, offset]) => {
+      const at = id.lastIndexOf('/');
+      return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)), offset };
+    });
+    if (offsets.length) this.consumer?.commit(offsets).catch((error: unknown) => this.ctx.log.warn({ err: error }, 'could not commit the offsets of a checkpoint; the next one will'));
+  }
+
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
     const { topic, format, startFrom = 'latest', group } = this.ctx.options as { topic: string; format: KafkaFormat<unknown>; startFrom?: string; group?: string };
     const { client } = processKafka(this.ctx.log);
     const consumer = client.consumer(group ?? `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
+    this.consumer = consumer;
     const stopped = new Promise<void>((resolve) => this.ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
     await client.ensureTopics([{ topic, partitions: 1 }]);
     await consumer.run([{ topic, fromBeginning: startFrom === 'earliest' }], async (batch) => {
+      const id = `${batch.topic}/${batch.partition}`;
       for (const record of batch.records) {
+        // Already in the checkpointed state: the group's committed offset lags the checkpoint.
+        const next = this.positions.get(id);
+        if (next !== undefined && BigInt(record.offset) < next) continue;
+        this.positions.set(id, BigInt(record.offset) + 1n);
         let value: unknown;
         try {
           value = decodeValue(format, record.value);
@@ -83,10 +108,12 @@ export class KafkaSource implements SourceConnector {
         emit(value, record.timestamp);
         this.current = null;
       }
-      await this.ctx.flush();
       const sends = this.deadLetterSends;
       this.deadLetterSends = [];
       await Promise.all(sends);
+      // With checkpoints, offsets are committed when the checkpoint that holds them is durable (checkpointComplete).
+      if (this.ctx.checkpointing) return;
+      await this.ctx.flush();
       const last = batch.records[batch.records.length - 1];
       if (last) await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
     }, { assigned: (p) => this.ctx.log.info({ partitions: p }, 'partitions assigned'), revoked: (p) => this.ctx.log.info({ partitions: p }, 'partitions revoked') });
