@@ -1,13 +1,16 @@
 /**
- * The benchmark's @platformatic/kafka client, behind the runtime's KafkaClient
- * interface (the benchmark's copy of it, client.ts): no @platformatic/kafka
- * type passes this file's exports.
+ * The benchmark's @platformatic/kafka client, implementing the runtime's
+ * KafkaClient interface (runtime/internal/kafka/client.ts), whose kafkajs
+ * implementation (kafkajsClient) is the other side of the benchmark: no
+ * @platformatic/kafka type passes this file's exports. readPartitions is not
+ * implemented (the benchmark does not restore changelogs): it throws.
  *
  * How it maps onto the library (1.35.0, the newest that runs on Node 20: 2.x
  * calls Promise.withResolvers, which Node 20 lacks; features.ts tries what is
  * said here against the broker):
  * - send: Producer.send, idempotent (the library then forces acks -1 and one
- *   request in flight per broker), in the same 512 KB chunks as kafkajs, with
+ *   request in flight per broker), in the same 512 KB chunks as the runtime's
+ *   kafkajs client (chunksBySize), with
  *   the library's `compatibilityPartitioner` so keyed records land where
  *   kafkajs and the Java client put them (its default partitioner,
  *   `murmur2(key) >>> 0`, does not mask the sign bit as Kafka's does).
@@ -15,7 +18,12 @@
  *   pause a topic: the library pauses whole streams, not partitions), records
  *   grouped into per-partition batches here (the stream yields one message at
  *   a time), handed to `onBatch` one at a time, as kafkajs's eachBatch does.
- *   Offsets are committed only through `commit` (autocommit off).
+ *   Offsets are committed only through `commit` (autocommit off). A batch's
+ *   highWatermark is its last offset + 1 (a lower bound: the library does not
+ *   hand the fetch response's high watermark to the stream's messages).
+ *   Co-partitioned groups use a plain assigner of this file (partition p of
+ *   every topic to member p mod n), not the runtime's sticky one, which is a
+ *   kafkajs PartitionAssigner.
  * - transactional producers: the first beginTransaction passes producerId
  *   -1n and epoch -1, or InitProducerId fails with PRODUCER_FENCED when the
  *   transactional id is already held (the library's default is 0n and 0).
@@ -29,7 +37,7 @@
  *   and would drop all but the first.
  */
 import { Admin, compatibilityPartitioner, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, Producer, type GroupPartitionsAssignments, type Message, type MessagesStream } from '@platformatic/kafka';
-import { assignmentChange, chunksBySize, coPartitionedAssignment, FencedError, type BenchKafkaClient, type GroupConsumer, type IncomingBatch, type IncomingRecord, type OutgoingRecord } from './client.ts';
+import { chunksBySize, FencedError, isFencingError, type GroupConsumer, type IncomingBatch, type IncomingRecord, type KafkaClient, type OutgoingRecord } from '../../runtime/internal/kafka/client.ts';
 
 type Value = string | Buffer | null;
 type PlatformaticProducer = Producer<Value, Value, Value, Value>;
@@ -45,18 +53,38 @@ function toMessages(records: OutgoingRecord[]) {
 /**
  * Whether an error says the producer was fenced: the broker's PRODUCER_FENCED (InitProducerId, EndTxn, AddPartitionsToTxn,
  * AddOffsetsToTxn and TxnOffsetCommit since KIP-588) or INVALID_PRODUCER_EPOCH (Produce), wherever the library nests it
- * (ResponseError and MultipleErrors hold ProtocolErrors whose `apiId` is the broker's error name).
+ * (ResponseError and MultipleErrors hold ProtocolErrors whose `apiId` is the broker's error name; the runtime's
+ * isFencingError follows only `cause` and `originalError`), or whatever the runtime's test recognizes.
  */
-function isFencingError(error: unknown): boolean {
+function isPlatformaticFencingError(error: unknown): boolean {
   const e = error as { findBy?: (property: string, value: unknown) => unknown } | null;
-  return Boolean(e?.findBy?.('apiId', 'PRODUCER_FENCED') || e?.findBy?.('apiId', 'INVALID_PRODUCER_EPOCH'));
+  return Boolean(e?.findBy?.('apiId', 'PRODUCER_FENCED') || e?.findBy?.('apiId', 'INVALID_PRODUCER_EPOCH')) || isFencingError(error);
+}
+
+/** The runtime's FencedError, with the library's error as its cause. */
+function fencedError(transactionalId: string, error: unknown): FencedError {
+  return Object.assign(new FencedError(`producer ${transactionalId} was fenced: another producer took its transactional id`), { cause: error });
+}
+
+/** Co-partitioning: partition p of every subscribed topic goes to member p mod n, members sorted by id. */
+function coPartitionedAssigner(_self: string, members: Map<string, unknown>, topics: Set<string>, metadata: { topics: Map<string, { partitionsCount: number }> }): GroupPartitionsAssignments[] {
+  const sorted = [...members.keys()].sort((a, b) => a.localeCompare(b));
+  const assignments = new Map(sorted.map((m) => [m, new Map<string, { topic: string; partitions: number[] }>()]));
+  for (const topic of topics) {
+    for (let p = 0; p < (metadata.topics.get(topic)?.partitionsCount ?? 0); p++) {
+      const member = assignments.get(sorted[p % sorted.length])!;
+      const entry = member.get(topic);
+      if (entry) entry.partitions.push(p); else member.set(topic, { topic, partitions: [p] });
+    }
+  }
+  return [...assignments].map(([memberId, byTopic]) => ({ memberId, assignments: byTopic }));
 }
 
 /** Records consumed and not yet handed to onBatch, by topic and partition, with the pausing that bounds them. */
 const MAX_PENDING = 20_000;
 
 /** The @platformatic/kafka implementation; asynchronous errors (a stream that fails, a rejoin that fails) go to `warn`. */
-export function platformaticClient(brokers: string[], clientId: string, warn: (message: string) => void = (m) => process.stderr.write(`platformatic: ${m}\n`)): BenchKafkaClient {
+export function platformaticClient(brokers: string[], clientId: string, warn: (message: string) => void = (m) => process.stderr.write(`platformatic: ${m}\n`)): KafkaClient {
   const base = { clientId, bootstrapBrokers: brokers, retries: 12, retryDelay: 300 };
   let admin: Admin | null = null;
   const connectedAdmin = () => (admin ??= new Admin(base));
@@ -66,7 +94,7 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
   const groupCoordinator = async (group: string) => (await connectedAdmin().findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] }))[0].nodeId;
 
   async function sendAll(send: (messages: ReturnType<typeof toMessages>) => Promise<unknown>, records: OutgoingRecord[]): Promise<void> {
-    for (const chunk of chunksBySize(records)) await send(toMessages(chunk));
+    for (const chunk of chunksBySize(records, 512 * 1024)) await send(toMessages(chunk));
   }
 
   return {
@@ -81,7 +109,7 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
 
     async transactionalProducer(transactionalId) {
       const producer: PlatformaticProducer = new Producer({ ...base, idempotent: true, transactionalId, autocreateTopics: false, serializers, partitioner: compatibilityPartitioner });
-      const fenced = (error: unknown) => (isFencingError(error) ? new FencedError(`producer ${transactionalId} was fenced`, { cause: error }) : error);
+      const fenced = (error: unknown) => (isPlatformaticFencingError(error) ? fencedError(transactionalId, error) : error);
       closers.push(() => producer.close());
       try {
         // beginTransaction sends InitProducerId with the transactional id (fencing earlier producers, aborting their open
@@ -130,17 +158,17 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
       };
     },
 
+    async readPartitions() {
+      throw new Error('readPartitions (reading a changelog to its end) is not supported by this benchmark\'s @platformatic/kafka client');
+    },
+
     consumer(group, options = {}) {
-      const coPartitioned = (_self: string, members: Map<string, unknown>, topics: Set<string>, metadata: { topics: Map<string, { partitionsCount: number }> }): GroupPartitionsAssignments[] => {
-        const assignment = coPartitionedAssignment([...members.keys()], (t) => metadata.topics.get(t)?.partitionsCount ?? 0, topics);
-        return [...assignment].map(([memberId, byTopic]) => ({ memberId, assignments: new Map([...byTopic].map(([topic, partitions]) => [topic, { topic, partitions }])) }));
-      };
       const consumer = new Consumer({
         ...base, groupId: group, autocommit: false,
         sessionTimeout: options.sessionTimeout ?? 10_000, heartbeatInterval: 1000, rebalanceTimeout: 20_000,
-        maxBytesPerPartition: 4 << 20, maxWaitTime: 5000, isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+        maxBytesPerPartition: 4 << 20, maxWaitTime: 500, isolationLevel: FetchIsolationLevels.READ_COMMITTED,
         // The library calls partitionAssigner when this member leads the group (and skips it when the group has one member).
-        ...(options.coPartitioned ? { protocols: [{ name: 'PipecCoPartitioned', version: 1 }], partitionAssigner: coPartitioned } : {}),
+        ...(options.coPartitioned ? { protocols: [{ name: 'PipecCoPartitioned', version: 1 }], partitionAssigner: coPartitionedAssigner } : {}),
       });
       groupConsumers.set(group, consumer);
       const streams = new Map<string, MessagesStream<Buffer, Buffer, Buffer, Buffer>>();
@@ -158,11 +186,16 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
 
       const handle: GroupConsumer = {
         async run(topics, onBatch, listener) {
+          consumer.on('consumer:heartbeat:end', () => listener.alive?.());
           consumer.on('consumer:group:join', ({ assignments }) => {
+            listener.alive?.();
             const next = new Set<string>();
             for (const { topic, partitions } of assignments ?? []) for (const p of partitions) next.add(`${topic}\u0000${p}`);
-            // The library rejoins eagerly and has no revocation step of its own: the change shows once the new assignment is in.
-            const { revoked, assigned } = assignmentChange(assignment, next);
+            // The library rejoins eagerly and has no revocation step of its own: the change shows once the new assignment is in;
+            // a partition kept is neither revoked nor assigned.
+            const parse = (id: string) => { const at = id.lastIndexOf('\u0000'); return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)) }; };
+            const revoked = [...assignment].filter((id) => !next.has(id)).map(parse);
+            const assigned = [...next].filter((id) => !assignment.has(id)).map(parse);
             assignment = next;
             // Records of a partition that went elsewhere, fetched and not yet handled, are no longer this member's.
             for (const { topic, partition } of revoked) { const id = `${topic}\u0000${partition}`; pendingCount -= pending.get(id)?.length ?? 0; pending.delete(id); }
@@ -196,12 +229,15 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
               }
               for (const [, records] of ready) {
                 if (closing || stopped) return;
-                const batch: IncomingBatch = { topic: records[0].topic, partition: records[0].partition, records, heartbeat };
+                const batch: IncomingBatch = { topic: records[0].topic, partition: records[0].partition, records, highWatermark: String(BigInt(records.at(-1)!.offset) + 1n), heartbeat };
                 await onBatch(batch);
               }
             }
           })();
           pump.catch((error: Error) => warn(`batch handler failed: ${error.message}`));
+        },
+        forget(partition) {
+          for (const id of [...assignment]) if (Number(id.slice(id.lastIndexOf('\u0000') + 1)) === partition) assignment.delete(id);
         },
         async commit(offsets) {
           await consumer.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
@@ -261,9 +297,6 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
       } catch {
         return 0;
       }
-    },
-    async deleteTopics(topics) {
-      if (topics.length) await connectedAdmin().deleteTopics({ topics });
     },
     async close() {
       for (const close of closers.reverse()) await close().catch(() => undefined);
