@@ -98,10 +98,20 @@ export class WatermarkCoordinator {
     else if (message > ch.watermark) { ch.watermark = message; ch.idle = false; }
     else return;
     let min = Infinity;
+    let max = -Infinity;
     let active = false;
-    for (const c of input.channels) if (!c.idle) { active = true; if (c.watermark < min) min = c.watermark; }
+    for (const c of input.channels) {
+      if (c.watermark > max) max = c.watermark;
+      if (!c.idle) { active = true; if (c.watermark < min) min = c.watermark; }
+    }
     const state = input.origin;
     const wasIdle = state.idle;
+    if (!active && !wasIdle && max > state.watermark) {
+      // Every channel went idle: first the largest watermark among them goes downstream (Flink's
+      // StatusWatermarkValve), so what the last active channels promised is not lost, then the idleness.
+      state.watermark = max;
+      this.propagate(state);
+    }
     state.idle = !active;
     if (active && min > state.watermark) state.watermark = min;
     else if (wasIdle === state.idle) return;

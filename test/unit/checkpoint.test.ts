@@ -82,3 +82,15 @@ test('a changelog read back restores state, timers and watermarks; later records
   // State of an operator the new build does not have is left out.
   assert.equal(restored.applyTo(runtime(), { nodes: [{ uid: 'source' }, { uid: 'other' }, { uid: 'window' }] } as unknown as Manifest, [0, 1, 2]).dropped, 2);
 });
+
+test('when every input channel goes idle, the largest watermark among them goes downstream first (Flink\'s StatusWatermarkValve)', () => {
+  const seen: number[] = [];
+  const coordinator = new WatermarkCoordinator(topology, () => undefined);
+  coordinator.setChannels('e', 2);
+  coordinator.register(2, (wm) => seen.push(wm));
+  coordinator.onEdge('e', 0, 25);
+  assert.deepEqual(seen, [], 'channel 1 has not said anything yet');
+  coordinator.onEdge('e', 0, 'idle');
+  coordinator.onEdge('e', 1, 'idle');
+  assert.deepEqual(seen, [25], 'the windows up to 25 fire even though both channels are idle now');
+});

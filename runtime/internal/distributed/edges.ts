@@ -103,6 +103,13 @@ export class PartitionWatermark {
     return after === before ? null : after;
   }
 
+  /** The largest watermark any producer has sent (passed on before the partition goes idle). */
+  maxWatermark(): number {
+    let max = -Infinity;
+    for (const p of this.producers.values()) if (p.watermark > max) max = p.watermark;
+    return max;
+  }
+
   /** The producers' states, for a checkpoint. */
   snapshot(): Array<[string, number, boolean]> {
     return [...this.producers].map(([id, p]) => [id, p.watermark, p.idle]);

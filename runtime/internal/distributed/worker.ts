@@ -219,7 +219,10 @@ class Task {
       if (producer !== undefined) {
         let message: number | 'idle' | 'active';
         try { message = decodeWatermark(record.value ?? Buffer.alloc(0)); } catch { return; }
-        const changed = this.partitionWatermark(edgeId).update(producer, message);
+        const partition = this.partitionWatermark(edgeId);
+        const changed = partition.update(producer, message);
+        // Every producer went idle: the largest watermark among them first, then the idleness (Flink's StatusWatermarkValve).
+        if (changed === 'idle' && partition.maxWatermark() > -Infinity) job.watermarkOnEdge(edgeId, partition.maxWatermark());
         if (changed !== null) job.watermarkOnEdge(edgeId, changed);
         this.checkEnd();
         return;
