@@ -12,5 +12,6 @@ const files = fs.readdirSync(path.join(root, 'test'), { recursive: true })
   .filter((f) => f.endsWith('.test.ts'))
   .sort()
   .map((f) => path.join('test', f));
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
+// --test-force-exit: a test file whose failed test left a client connected must not keep the run waiting.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec', ...process.argv.slice(2), ...files], { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -48,11 +48,12 @@ test('processing-time windows fire on the wall clock: results reach Kafka with n
   assert.ok(elapsed < 6000, `results arrived ${elapsed} ms after the input, with no input after it`);
 });
 
-test('a partition that never gets data goes idle and stops holding the watermark back, also after both stages restart', { timeout: 180_000 }, async () => {
+test('a partition that never gets data goes idle and stops holding the watermark back, also after both stages restart', { timeout: 180_000 }, async (t) => {
   const { run, stage } = await build('test/fixtures/kafka/idle.ts', 'kid');
   const kafka = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
+  t.after(() => producer.disconnect());
   await createTopic(`${run}-in`, 2);
   const send = (from: number, to: number) => producer.send({ topic: `${run}-in`, messages: Array.from({ length: to - from }, (_, i) => ({ partition: 0, value: JSON.stringify({ user: 'u', ts: (from + i) * 1000 }) })) });
   const start = (i: number, log: string[]) => { const w = startWorker(stage(i), [], { RUN: run }, log); workers.push(w); return w; };
@@ -74,10 +75,9 @@ test('a partition that never gets data goes idle and stops holding the watermark
     { user: 'u', start: 0, count: 10 }, { user: 'u', start: 10_000, count: 10 },
     { user: 'u', start: 20_000, count: 10 }, { user: 'u', start: 30_000, count: 10 },
   ], `after a restart the idle partition still does not hold the watermark back, and no window fires twice\n${relogs.join('')}`);
-  await producer.disconnect();
 });
 
-test('/healthz says 503 with the reason when the worker cannot join its group; /metrics reports lag, checkpoints, rebalances, watermark and RSS', { timeout: 120_000 }, async () => {
+test('/healthz says 503 with the reason when the worker cannot join its group; /metrics reports lag, checkpoints, rebalances, watermark and RSS', { timeout: 120_000 }, async (t) => {
   const { run, stage } = await build('test/fixtures/kafka/processing-time.ts', 'khz');
   const port = 19_700 + Math.floor(Math.random() * 200);
   const logs: string[][] = [[], [], []];
@@ -97,6 +97,7 @@ test('/healthz says 503 with the reason when the worker cannot join its group; /
   const group = `${run}-blocked`;
   const kafka = new Kafka({ brokers: kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
   const squatter = kafka.consumer({ groupId: group });
+  t.after(() => squatter.disconnect());
   await squatter.connect();
   await squatter.subscribe({ topic: `${run}-in`, fromBeginning: true });
   await squatter.run({ eachMessage: async () => undefined });
