@@ -34,7 +34,7 @@ test('simulator → click-rank → click_rank matches the reference leaderboards
   const logs: string[][] = [[], []];
   workers.push(startWorker(path.join(clickRank.outDir!, 'stage-0.mjs'), [], env, logs[0]));
   workers.push(startWorker(path.join(clickRank.outDir!, 'stage-1.mjs'), [], env, logs[1]));
-  await Promise.all([0, 1].map((i) => waitForLog(logs[i], /task started/)));
+  await Promise.all([0, 1].map((i) => waitForLog(logs[i], /task (started|restored)/)));
   await new Promise((r) => setTimeout(r, 1000));
   const sim = runNode(path.join(simulator.outDir!, 'stage-0.mjs'), [], { env });
   assert.equal(sim.status, 0, sim.stderr);

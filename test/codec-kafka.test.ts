@@ -31,7 +31,7 @@ test('a record with Date, Map, Set, bigint, NaN, -0 and undefined crosses a keyB
   const logs: string[][] = [[], []];
   workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), [], { RUN: run }, logs[0]));
   workers.push(startWorker(path.join(built.outDir!, 'stage-1.mjs'), [], { RUN: run }, logs[1]));
-  await waitForLog(logs[1], /task started/, 60_000);
+  await waitForLog(logs[1], /task (started|restored)/, 60_000);
 
   const output = await readUntil(`${run}-out`, (values) => values.length >= inputs.length, 90_000);
   assert.equal(output.length, inputs.length, `every record arrives once:\n${logs.map((l) => l.join('')).join('\n').slice(-3000)}`);

@@ -32,7 +32,7 @@ test('a record that makes a reduce throw goes to the DLQ topic with its reason a
   const logs: string[][] = [[], []];
   workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), [], { RUN: run }, logs[0]));
   workers.push(startWorker(path.join(built.outDir!, 'stage-1.mjs'), [], { RUN: run }, logs[1]));
-  await waitForLog(logs[1], /task started/);
+  await waitForLog(logs[1], /task (started|restored)/);
 
   const dead = await readMessagesUntil(`${run}-dlq`, (m) => m.length >= 1);
   assert.equal(dead.length, 1, logs[1].join(''));

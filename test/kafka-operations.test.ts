@@ -35,8 +35,8 @@ test('processing-time windows fire on the wall clock: results reach Kafka with n
   const logs: string[][] = [[], []];
   workers.push(startWorker(stage(0), [], { RUN: run }, logs[0]));
   workers.push(startWorker(stage(1), [], { RUN: run }, logs[1]));
-  await waitForLog(logs[0], /task started/);
-  await waitForLog(logs[1], /task started/);
+  await waitForLog(logs[0], /task (started|restored)/);
+  await waitForLog(logs[1], /task (started|restored)/);
   const sentAt = Date.now();
   await produce(`${run}-in`, [{ user: 'a' }, { user: 'a' }, { user: 'b' }]);
   // Nothing else is sent: the 1 s windows must close on the clock.
@@ -83,7 +83,7 @@ test('/healthz says 503 with the reason when the worker cannot join its group; /
   const logs: string[][] = [[], [], []];
   workers.push(startWorker(stage(0), [], { RUN: run }, logs[0]));
   workers.push(startWorker(stage(1), ['--metrics-port', String(port)], { RUN: run }, logs[1]));
-  await waitForLog(logs[1], /task started/);
+  await waitForLog(logs[1], /task (started|restored)/);
   await produce(`${run}-in`, [{ user: 'a' }, { user: 'b' }]);
   await readUntil(`${run}-out`, (v) => v.length >= 2, 15_000);
   const health = await fetch(`http://127.0.0.1:${port}/healthz`);

@@ -44,7 +44,7 @@ test('each kind of poison record goes to the DLQ topic, complete, and the partit
   const logs: string[][] = [[], []];
   workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), [], { RUN: run }, logs[0]));
   workers.push(startWorker(path.join(built.outDir!, 'stage-1.mjs'), [], { RUN: run }, logs[1]));
-  await waitForLog(logs[1], /task started/);
+  await waitForLog(logs[1], /task (started|restored)/);
 
   const dead = await readMessagesUntil(`${run}-dlq`, (m) => m.length >= poison.length);
   assert.equal(dead.length, poison.length, logs[0].join(''));
