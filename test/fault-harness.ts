@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildFile } from './helpers.ts';
-import { createTopic, freshName, kafkaBrokers, startWorker, waitForLog } from './kafka-helpers.ts';
+import { createTopic, freshName, kafkaBrokers, readUntil, startWorker, waitForLog } from './kafka-helpers.ts';
 
 export type FaultAction = 'kill' | 'sigterm-rolling' | 'scale-out' | 'scale-in' | 'zombie';
 
@@ -189,11 +189,11 @@ export async function runFaultScenario(options: FaultOptions): Promise<FaultRepo
     await send(sentinels);
 
     // Read both outputs (committed records only) until every expected result is there, then a little longer for extras.
-    const windowsOut = await readTopic(kafka, `${run}-windows`, (values) => compare(expectedWindows, values).missing.length === 0, 240_000);
-    const totalsOut = await readTopic(kafka, `${run}-totals`, (values) => compare(expectedTotals, values).missing.length === 0, 240_000);
+    const windowsOut = await readUntil(`${run}-windows`, (values) => compare(expectedWindows, values).missing.length === 0, 240_000);
+    const totalsOut = await readUntil(`${run}-totals`, (values) => compare(expectedTotals, values).missing.length === 0, 240_000);
     await sleep(3000);
-    const finalWindows = await readTopic(kafka, `${run}-windows`, (values) => values.length >= windowsOut.length, 60_000);
-    const finalTotals = await readTopic(kafka, `${run}-totals`, (values) => values.length >= totalsOut.length, 60_000);
+    const finalWindows = await readUntil(`${run}-windows`, (values) => values.length >= windowsOut.length, 60_000);
+    const finalTotals = await readUntil(`${run}-totals`, (values) => values.length >= totalsOut.length, 60_000);
 
     for (const w of alive()) await terminate(w);
     const windows = compare(expectedWindows, finalWindows);
@@ -215,22 +215,5 @@ export async function runFaultScenario(options: FaultOptions): Promise<FaultRepo
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(run));
     if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
-  }
-}
-
-/** Reads a topic from its start (committed records only) until `done` holds or the time is up. */
-async function readTopic(kafka: Kafka, topic: string, done: (values: string[]) => boolean, timeoutMs: number): Promise<string[]> {
-  await createTopic(topic);
-  const consumer = kafka.consumer({ groupId: freshName('fault-reader-'), readUncommitted: false });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const values: string[] = [];
-    await consumer.run({ eachMessage: async ({ message }) => { values.push(message.value?.toString() ?? ''); } });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !done(values)) await sleep(250);
-    return values;
-  } finally {
-    await consumer.disconnect();
   }
 }

@@ -627,16 +627,11 @@ export class StageWorker {
     this.log.info({ group: this.group, topics: inputTopics.map((t) => t.topic), guarantee: this.exactlyOnce ? 'exactly-once' : 'at-least-once', checkpointInterval: interval }, 'joining the consumer group');
     const consuming = consumer.run(inputTopics, async (batch) => {
       if (this.stopping) return;
-      // The client drops batches fetched before a rebalance took their partition away, so this worker owns the
-      // partition; its task may be missing if it was fenced while this worker was out of the group: it starts again.
-      let task = this.tasks.get(batch.partition);
-      if (!task) {
-        this.log.info({ task: batch.partition }, 'a batch for a partition without a task: starting its task');
-        task = new Task(batch.partition, this);
-        this.tasks.set(batch.partition, task);
-        this.metrics.partitions.set(this.tasks.size);
-      }
-      if (task.lost) return;
+      // Only partitions this worker owns have tasks. A batch of a partition without one (fetched before a rebalance
+      // took it away, or after its task was fenced) is dropped: a task starts only on assignment, when the client
+      // fetches from the committed offsets again, so its restored positions see every record after them.
+      const task = this.tasks.get(batch.partition);
+      if (!task || task.lost) return;
       // The task restores its checkpoint and opens its user functions before its first record; the group hears from us meanwhile.
       for (let settled = false; !settled;) {
         settled = await Promise.race([task.ready.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000))]);
