@@ -39,7 +39,7 @@ import { keyText, partitionForKey } from '../partitioning.ts';
 import { LocalJob } from '../local/job.ts';
 import type { Logger } from '../log.ts';
 import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead-letter.ts';
-import type { SourceConnector } from '../connectors/types.ts';
+import type { SinkContext, SourceConnector } from '../connectors/types.ts';
 import { closeProcessKafka, OutboxKafkaSink, processKafka } from '../connectors/kafka/runtime.ts';
 import { decodeValue } from '../kafka/formats.ts';
 import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
@@ -175,10 +175,7 @@ class Task {
         this.sources.set(nodeId, source);
         return source;
       },
-      createSink: (nodeId, ctx) => {
-        const node = graph.nodes[nodeId];
-        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => worker.output(this, record, nodeId)) : undefined;
-      },
+      createSink: (nodeId, ctx) => worker.outboxSink(this, nodeId, ctx),
       remote: { output: (edgeId) => worker.edgeOutput(edgeId, this), watermark: (edgeId, message) => { this.watermarks.set(edgeId, message); } },
     });
     this.job = job;
@@ -522,6 +519,12 @@ export class StageWorker {
     };
   }
 
+  /** A Kafka sink node's connector: its records join the output of the task (or of the source task); other sinks are the job's own. */
+  outboxSink(task: Task | null, nodeId: number, ctx: SinkContext): OutboxKafkaSink | undefined {
+    const node = this.graph.nodes[nodeId];
+    return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => this.output(task, record, nodeId)) : undefined;
+  }
+
   /** Adds a record to the output of a task (or of the source task); one over the record size limit becomes a dead letter. */
   output(task: Task | null, record: OutgoingRecord, nodeId: number): void {
     if (recordBytes(record) > MAX_RECORD_BYTES) {
@@ -714,10 +717,7 @@ export class StageWorker {
     const producerId = `${this.stage.id}-0`;
     const watermarks = new Map<string, number | 'idle' | 'active'>();
     const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
-      createSink: (nodeId, ctx) => {
-        const node = this.graph.nodes[nodeId];
-        return node.kind === 'sink' && node.spec.connector === 'kafka' ? new OutboxKafkaSink(ctx, (record) => this.output(null, record, nodeId)) : undefined;
-      },
+      createSink: (nodeId, ctx) => this.outboxSink(null, nodeId, ctx),
       remote: { output: (edgeId) => this.edgeOutput(edgeId, null), watermark: (edgeId, message) => { watermarks.set(edgeId, message); } },
     });
     let sending: Promise<void> = Promise.resolve();

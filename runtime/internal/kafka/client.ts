@@ -89,20 +89,22 @@ export class FencedError extends Error {
   constructor(message: string) { super(message); this.name = 'FencedError'; }
 }
 
-/** Whether a client error is the coordinator's CONCURRENT_TRANSACTIONS (the previous transaction is still completing: retry). */
-function isConcurrentTransactionError(error: unknown): boolean {
+/** Whether an error, or one it wraps (`cause`, kafkajs's `originalError`), has a protocol type or message matching the patterns. */
+function errorMatches(error: unknown, type: RegExp, message: RegExp): boolean {
   for (let e = error as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; e = (e.cause ?? e.originalError) as typeof e, depth++) {
-    if (/CONCURRENT_TRANSACTIONS/.test(e.type ?? '') || /concurrent operation on the same transaction/i.test(e.message ?? '')) return true;
+    if (type.test(e.type ?? '') || message.test(e.message ?? '')) return true;
   }
   return false;
 }
 
+/** Whether a client error is the coordinator's CONCURRENT_TRANSACTIONS (the previous transaction is still completing: retry). */
+function isConcurrentTransactionError(error: unknown): boolean {
+  return errorMatches(error, /CONCURRENT_TRANSACTIONS/, /concurrent operation on the same transaction/i);
+}
+
 /** Whether a client error says the producer was fenced (ProducerFenced, InvalidProducerEpoch). */
 export function isFencingError(error: unknown): boolean {
-  for (let e = error as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; e = (e.cause ?? e.originalError) as typeof e, depth++) {
-    if (/FENCED|INVALID_PRODUCER_EPOCH/i.test(e.type ?? '') || /fenced|old epoch|newer producer with the same transactionalId|code 90\b/i.test(e.message ?? '')) return true;
-  }
-  return false;
+  return errorMatches(error, /FENCED|INVALID_PRODUCER_EPOCH/i, /fenced|old epoch|newer producer with the same transactionalId|code 90\b/i);
 }
 
 /** The client. */
