@@ -127,7 +127,13 @@ test('click-rank: a Deployment per stage with probes, scraping and its settings;
   for (const workload of workloads) {
     const [container] = workload.spec.template.spec.containers;
     assert.ok(container.readinessProbe && container.livenessProbe, `${workload.metadata.name} has probes`);
-    assert.deepEqual(container.env?.map((e) => e.name), ['PIPEC_METRICS_PORT', 'PIPEC_KAFKA_BROKERS', 'PIPEC_TOPIC_PREFIX']);
+    assert.deepEqual(container.env?.map((e) => e.name), ['PIPEC_METRICS_PORT', 'PIPEC_CHECKPOINT_DIR', 'PIPEC_KAFKA_BROKERS', 'PIPEC_TOPIC_PREFIX']);
+    // The workers' local files live in a volume of the pod: a restarted container finds its state copy and member id.
+    const dir = container.env!.find((e) => e.name === 'PIPEC_CHECKPOINT_DIR')!.value;
+    const mount = (container as { volumeMounts?: Array<{ name: string; mountPath: string }> }).volumeMounts?.find((m) => m.mountPath === dir);
+    assert.ok(mount, `${workload.metadata.name} mounts ${dir}`);
+    const volumes = (workload.spec.template.spec as { volumes?: Array<{ name: string; emptyDir?: object }> }).volumes ?? [];
+    assert.ok(volumes.find((v) => v.name === mount.name)?.emptyDir, `${workload.metadata.name} has an emptyDir volume ${mount.name}`);
   }
   assert.deepEqual(config.map((o) => `${o.kind}/${o.metadata.name}`), ['ConfigMap/click-rank-config'], 'no Secret: nothing needs credentials');
 

@@ -171,3 +171,41 @@ test('SIGTERM ends every kind of worker within 10 s with exit code 0: a source s
     assert.equal(code, 0, `${w.kind} exits 0 on SIGTERM\n${w.log.join('').slice(-2000)}`);
   }
 });
+
+test('a worker restarted after kill -9 on the same machine removes its dead member from the group and restores from its local state copy, reading only the changelog tail; every total is exact', { timeout: 180_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/local-totals.ts', 'klr');
+  const users = 200;
+  const clicks = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => ({ user: `u${(from + k) % users}`, n: ((from + k) % 7) + 1 }));
+  const logs: string[][] = [[], [], []];
+  workers.push(startWorker(stage(0), [], { RUN: run }, logs[0]));
+  const first = startWorker(stage(1), [], { RUN: run }, logs[1]);
+  workers.push(first);
+  await produce(`${run}-in`, clicks(0, 2000));
+  await readUntil(`${run}-totals`, (v) => v.length >= 2000, 60_000);
+  // The dead worker's member stays in the group until its session ends, unless the next worker removes it.
+  first.kill('SIGKILL');
+  await produce(`${run}-in`, clicks(2000, 3000));
+  const second = startWorker(stage(1), [], { RUN: run }, logs[2]);
+  workers.push(second);
+  const totals = await readUntil(`${run}-totals`, (v) => v.length >= 3000, 60_000);
+  second.kill('SIGTERM');
+  // Every user's totals, in order, exactly once: seq 1..k with the running sum of its clicks.
+  const expected = new Map<string, Array<{ seq: number; total: number }>>();
+  for (const c of clicks(0, 3000)) {
+    const list = expected.get(c.user) ?? [];
+    list.push({ seq: list.length + 1, total: (list.at(-1)?.total ?? 0) + c.n });
+    expected.set(c.user, list);
+  }
+  const got = new Map<string, Array<{ seq: number; total: number }>>();
+  for (const t of totals.map((v) => JSON.parse(v) as { user: string; seq: number; total: number })) got.set(t.user, [...(got.get(t.user) ?? []), { seq: t.seq, total: t.total }]);
+  assert.deepEqual(Object.fromEntries(got), Object.fromEntries(expected), logs[2].join(''));
+  const log = logs[2].join('');
+  assert.match(log, /"removed":true[^\n]*removed the member of a worker that died here/, log);
+  const restored = log.split('\n').find((l) => l.includes('task restored from its checkpoint'));
+  assert.ok(restored, log);
+  const line = JSON.parse(restored) as { localRecords: number; changelogRecords: number; entries: number };
+  // The local copy holds the state as of the last checkpoint whose frame was written; the changelog adds at most what came after it.
+  assert.ok(line.localRecords >= users, restored);
+  assert.ok(line.changelogRecords < line.localRecords, restored);
+  assert.equal(line.entries, users, restored);
+});

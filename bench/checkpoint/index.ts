@@ -36,8 +36,10 @@
  * worker B is started at once. Restart time = B's spawn to the first output
  * record for that user, read committed, whose count and total continue from
  * the state before the kill. B's log lines split it into process start, group
- * join (the killed member holds the partition until its session times out),
- * restore (its own `ms` and `changelogRecords`) and the first checkpoint.
+ * join (B removes A's member, which A's pid file says died here, so the group
+ * need not wait out A's session), restore (its own `ms`, the records read
+ * from the local copy of the state and from the changelog's tail) and the
+ * first checkpoint.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -268,7 +270,7 @@ async function timeStage(kafka: Kafka, built: Built, prefix: string, input: Arra
 }
 
 /** What one restart reports (ms from the new worker's spawn). */
-interface RestartRun { firstOutput: number; joined: number; assigned: number; restored: number; restoreMs: number; changelogRecords: number; entries: number; killToSpawn: number }
+interface RestartRun { firstOutput: number; joined: number; assigned: number; restored: number; restoreMs: number; fenceMs: number; readMs: number; applyMs: number; changelogRecords: number; localRecords: number; entries: number; killToSpawn: number }
 
 /** Reads an output topic from `from` on, read committed, until a record for `user` arrives; resolves with it and its arrival time. */
 async function watchFor(kafka: Kafka, topic: string, from: string, user: string): Promise<{ consumer: Consumer; record: Promise<{ value: { user: string; count: number; total: number }; at: number }> }> {
@@ -324,7 +326,11 @@ async function timeRestart(kafka: Kafka, built: Built, prefix: string, probe: { 
       assigned: at('partitions assigned'),
       restored: restored.time - spawned,
       restoreMs: Number(restored.ms),
+      fenceMs: Number(restored.fenceMs),
+      readMs: Number(restored.readMs),
+      applyMs: Number(restored.applyMs),
       changelogRecords: Number(restored.changelogRecords),
+      localRecords: Number(restored.localRecords ?? 0),
       entries: Number(restored.entries),
       killToSpawn: spawned - killedAt,
     };
@@ -360,6 +366,9 @@ export async function checkpointBench(options: { records: number; rounds: number
   const kafka = new Kafka({ clientId: 'bench-checkpoint', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   process.env.PIPEC_KAFKA_BROKERS = brokers;
   const run = freshName('ckb');
+  // The workers' local state copies and member files (the restart reads them), removed at the end.
+  const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-bench-checkpoint-'));
+  process.env.PIPEC_CHECKPOINT_DIR = localDir;
   const loadBefore = loadAverage();
   const started = Date.now();
   const say = (text: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
@@ -393,7 +402,7 @@ export async function checkpointBench(options: { records: number; rounds: number
         const before = totals.get(user)!;
         const restart = await timeRestart(kafka, built, prefix, { key: copy.key, value: copy.value, user, count: before.count + 1, total: before.total + amountOf(index) });
         restarts.push(restart);
-        say(`round ${round + 1}/${rounds} restart: first correct output ${restart.firstOutput} ms after spawn (joined ${restart.joined}, assigned ${restart.assigned}, restored ${restart.restored}: restore ${restart.restoreMs} ms over ${thousands(restart.changelogRecords)} changelog records), load ${loadAverage()}`);
+        say(`round ${round + 1}/${rounds} restart: first correct output ${restart.firstOutput} ms after spawn (joined ${restart.joined}, assigned ${restart.assigned}, restored ${restart.restored}: restore ${restart.restoreMs} ms = fence ${restart.fenceMs} + read ${restart.readMs} + apply ${restart.applyMs}, over ${thousands(restart.localRecords)} local and ${thousands(restart.changelogRecords)} changelog records), load ${loadAverage()}`);
       }
     }
   } finally {
@@ -404,6 +413,7 @@ export async function checkpointBench(options: { records: number; rounds: number
     if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
     await admin.disconnect();
     for (const built of builds) fs.rmSync(built.outDir, { recursive: true, force: true });
+    fs.rmSync(localDir, { recursive: true, force: true });
   }
 
   const stat = (id: string) => {
@@ -449,7 +459,10 @@ export async function checkpointBench(options: { records: number; rounds: number
   row('   assigned → task restored', ms((r) => r.restored - r.assigned));
   row('   restored → first output committed and read', ms((r) => r.firstOutput - r.restored));
   row('   the restore itself (its log line\'s "ms")', ms((r) => r.restoreMs));
-  row('   changelog records read / state entries restored', `${thousands(median(restarts.map((r) => r.changelogRecords)))} / ${thousands(median(restarts.map((r) => r.entries)))}`);
+  row('     fencing the previous owner (transactional producer)', ms((r) => r.fenceMs));
+  row('     reading the local copy and the changelog', ms((r) => r.readMs));
+  row('     loading the state into the operators', ms((r) => r.applyMs));
+  row('   records from the local copy / from the changelog / entries', `${thousands(median(restarts.map((r) => r.localRecords)))} / ${thousands(median(restarts.map((r) => r.changelogRecords)))} / ${thousands(median(restarts.map((r) => r.entries)))}`);
   console.log('');
   console.log("Costs are 1 - rate / baseline rate (CPU: CPU per record / baseline's - 1). '1h' stands for checkpoints off: there is no switch,");
   console.log('and a worker also checkpoints whenever a batch leaves 20,000 or more output records buffered, whatever the interval: here every');

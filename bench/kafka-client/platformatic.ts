@@ -37,7 +37,7 @@
  *   and would drop all but the first.
  */
 import { Admin, compatibilityPartitioner, Consumer, FetchIsolationLevels, FindCoordinatorKeyTypes, Producer, type GroupPartitionsAssignments, type Message, type MessagesStream } from '@platformatic/kafka';
-import { chunksBySize, FencedError, isFencingError, type GroupConsumer, type IncomingBatch, type IncomingRecord, type KafkaClient, type OutgoingRecord } from '../../runtime/internal/kafka/client.ts';
+import { chunksBySize, FencedError, isFencingError, type GroupConsumer, type IncomingBatch, type IncomingRecord, type KafkaClient, type OutgoingRecord, type ProducedOffset } from '../../runtime/internal/kafka/client.ts';
 
 type Value = string | Buffer | null;
 type PlatformaticProducer = Producer<Value, Value, Value, Value>;
@@ -93,8 +93,10 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
   const groupConsumers = new Map<string, Consumer>();
   const groupCoordinator = async (group: string) => (await connectedAdmin().findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [group] }))[0].nodeId;
 
-  async function sendAll(send: (messages: ReturnType<typeof toMessages>) => Promise<unknown>, records: OutgoingRecord[]): Promise<void> {
+  /** Sends in chunks; where the records went is not reported (the runtime then keeps no local state copy). */
+  async function sendAll(send: (messages: ReturnType<typeof toMessages>) => Promise<unknown>, records: OutgoingRecord[]): Promise<ProducedOffset[]> {
     for (const chunk of chunksBySize(records, 512 * 1024)) await send(toMessages(chunk));
+    return [];
   }
 
   return {
@@ -123,7 +125,7 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
       let broken: unknown = null;
       return {
         async commit(records, offsets) {
-          if (records.length === 0 && !offsets?.offsets.length) return;
+          if (records.length === 0 && !offsets?.offsets.length) return [];
           // A fenced producer stays fenced: its task runs elsewhere. (The library's own handling recognizes only
           // INVALID_PRODUCER_EPOCH; after PRODUCER_FENCED from EndTxn it keeps the dead transaction open.)
           if (broken) throw broken;
@@ -147,6 +149,7 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
               }
             }
             await tx.commit();
+            return [];
           } catch (error) {
             const result = fenced(error);
             if (result instanceof FencedError) broken = result;
@@ -160,6 +163,10 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
 
     async readPartitions() {
       throw new Error('readPartitions (reading a changelog to its end) is not supported by this benchmark\'s @platformatic/kafka client');
+    },
+
+    async removeMember() {
+      throw new Error('removeMember is not supported by this benchmark\'s @platformatic/kafka client');
     },
 
     consumer(group, options = {}) {

@@ -30,3 +30,4 @@ spec:
           image: {{IMAGE}}
           command: ["node", "{{FILE}}"]
 {{CONTAINER}}
+{{VOLUMES}}

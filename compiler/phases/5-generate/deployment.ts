@@ -17,6 +17,9 @@ import type { PhysicalPlan } from '../../ir/physical-plan.ts';
 import { template } from './templates.ts';
 import { topicListOf } from './topics.ts';
 
+/** Where a worker keeps its local files in the container (PIPEC_CHECKPOINT_DIR), an emptyDir volume of its pod. */
+const LOCAL_DIRECTORY = '/var/lib/pipec';
+
 /** The container port of a worker's /metrics and /healthz, passed to it as PIPEC_METRICS_PORT (Prometheus exporters' customary range). */
 export const METRICS_PORT = 9464;
 
@@ -96,11 +99,20 @@ function containerBody(workload: StageWorkload, names: Names): string {
   else lines.push("# A stage with no edges to other stages and no Kafka input runs pipec's single-process worker,", '# which serves no /metrics or /healthz: no probes, no scraping.');
   const env: string[] = [];
   if (workload.metrics) env.push('- name: PIPEC_METRICS_PORT', `  value: ${quoted(String(METRICS_PORT))}`);
+  if (!workload.finishes) env.push('- name: PIPEC_CHECKPOINT_DIR', `  value: ${quoted(LOCAL_DIRECTORY)}`);
   for (const name of workload.env) {
     const secret = variable(name).from === 'secret';
     env.push(`- name: ${name}`, '  valueFrom:', `    ${secret ? 'secretKeyRef' : 'configMapKeyRef'}:`, `      name: ${secret ? names.secret : names.config}`, `      key: ${name}`);
   }
   if (env.length) lines.push('env:', ...env.map((l) => `  ${l}`));
+  if (!workload.finishes) {
+    lines.push(
+      workload.metrics
+        ? '# A copy of its tasks\' state and its group member id: a restarted container is back without reading its whole changelog or waiting out its old session.'
+        : '# Its checkpoints: a restarted container resumes from them (they do not follow the pod to another node).',
+      'volumeMounts:', '  - name: pipec-state', `    mountPath: ${LOCAL_DIRECTORY}`,
+    );
+  }
   if (workload.metrics) {
     const probe = ['  httpGet:', '    path: /healthz', '    port: metrics'];
     lines.push(
@@ -134,6 +146,7 @@ function workloadYaml(workload: StageWorkload, names: Names): string {
     IMAGE: names.image,
     FILE: stage.file,
     CONTAINER: containerBody(workload, names),
+    VOLUMES: workload.finishes ? '' : block(6, ['volumes:', '  # Kept while the pod lives, across container restarts.', '  - name: pipec-state', '    emptyDir: {}']),
   }));
 }
 

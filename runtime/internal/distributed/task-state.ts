@@ -99,6 +99,9 @@ export class RestoredState {
 
   get size(): number { return this.latest.size; }
 
+  /** The last value of each key (the meta record too). */
+  entries(): IterableIterator<[string, Buffer]> { return this.latest.entries(); }
+
   /**
    * Loads keyed state and timers into a freshly created task (its operators
    * are created, no record has arrived). State of an operator uid the stage no

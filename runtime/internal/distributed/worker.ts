@@ -18,7 +18,8 @@
  * When a partition moves to another worker (crash, deploy, scale out or in),
  * its new owner first creates the task's transactional producer, which fences
  * the previous owner (a zombie cannot commit any more) and aborts its open
- * transaction, then reads the task's changelog partition to the end and
+ * transaction, then reads the task's changelog partition to the end (after
+ * the local copy of its state, when this machine has one: local-state.ts) and
  * resumes from that state and those positions: records before the restored
  * positions are skipped, so nothing is counted twice and no window fires
  * early, twice or with partial contents. Partitions a worker keeps through a
@@ -42,12 +43,13 @@ import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead
 import type { SinkContext, SourceConnector } from '../connectors/types.ts';
 import { closeProcessKafka, OutboxKafkaSink, processKafka } from '../connectors/kafka/runtime.ts';
 import { decodeValue } from '../kafka/formats.ts';
-import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
+import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type ProducedOffset, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
-import { metaRecord, RestoredState, takeStateChanges, uidOf, type TaskMeta } from './task-state.ts';
+import { metaRecord, RestoredState, takeStateChanges, uidOf, type ChangelogRecord, type TaskMeta } from './task-state.ts';
+import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
 /** Worker settings from flags and the environment. */
 export interface WorkerOptions { group?: string; sessionTimeout?: number; metricsPort?: number; signals?: StopSignals }
@@ -136,6 +138,9 @@ class Task {
   readonly ready: Promise<void>;
   /** Whether `ready` has resolved. */
   restored = false;
+  private localStore: LocalTaskStore | null = null;
+  /** Records of the last restore that came from the local copy (logs). */
+  private localRecords = 0;
 
   constructor(readonly index: number, private readonly worker: StageWorker) {
     this.ready = this.start();
@@ -151,8 +156,9 @@ class Task {
     const { graph, manifest, stage, log } = worker;
     const started = Date.now();
     if (worker.exactlyOnce) this.producer = await worker.client.transactionalProducer(`${worker.transactionalPrefix}-${this.index}`);
-    const restored = new RestoredState();
-    await worker.client.readPartitions(worker.changelog, [this.index], (_p, key, value) => { if (key !== null) restored.add(key, value); });
+    const fencedAt = Date.now();
+    const restored = await this.restore();
+    const readAt = Date.now();
     const meta = restored.meta;
     if (meta) {
       for (const [topic, next] of Object.entries(meta.positions)) this.positions.set(topic, BigInt(next));
@@ -183,9 +189,47 @@ class Task {
     this.running.catch((error: unknown) => { if (!this.lost) worker.fail(error); });
     await Promise.race([job.ready, this.running]);
     if (applied.dropped) log.warn({ task: this.index, dropped: applied.dropped }, 'checkpointed state of operators this build no longer has was left out');
-    log.info({ task: this.index, checkpoint: this.checkpoints, changelogRecords: restored.records, entries: applied.entries, timers: applied.timers, positions: Object.fromEntries([...this.positions].map(([t, o]) => [t, String(o)])), ms: Date.now() - started }, meta ? 'task restored from its checkpoint' : 'task started with empty state');
+    log.info({ task: this.index, checkpoint: this.checkpoints, localRecords: this.localRecords, changelogRecords: restored.records - this.localRecords, entries: applied.entries, timers: applied.timers, positions: Object.fromEntries([...this.positions].map(([t, o]) => [t, String(o)])), ms: Date.now() - started, fenceMs: fencedAt - started, readMs: readAt - fencedAt, applyMs: Date.now() - readAt }, meta ? 'task restored from its checkpoint' : 'task started with empty state');
     // Watermark origins whose end was checkpointed but not yet acted upon (a crash right after the end marker).
     this.checkEnd();
+  }
+
+  /**
+   * The task's last committed checkpoint: the local copy of its state, when
+   * this machine has one it can trust, and the changelog after it; else the
+   * whole changelog partition. The local copy is then brought up to date.
+   */
+  private async restore(): Promise<RestoredState> {
+    const { worker } = this;
+    const store = this.store;
+    let local = store?.load() ?? null;
+    let restored = local?.state ?? new RestoredState();
+    const tail: ChangelogRecord[] = [];
+    const read = (from: bigint | undefined) => worker.client.readPartitions(worker.changelog, [{ partition: this.index, from }], (_p, key, value) => {
+      if (key === null) return;
+      restored.add(key, value);
+      tail.push({ key, value });
+    });
+    let end = (await read(local?.next)).get(this.index) ?? 0n;
+    if (local && local.next > end) {
+      // The changelog ends before the local copy: it is not this changelog's (the topic was deleted and created again).
+      worker.log.warn({ task: this.index, local: String(local.next), changelogEnd: String(end) }, 'local task state is ahead of the changelog: reading the changelog instead');
+      restored = new RestoredState();
+      tail.length = 0;
+      local = null;
+      end = (await read(undefined)).get(this.index) ?? 0n;
+    }
+    const checkpoint = restored.meta?.checkpoint ?? 0;
+    if (!local) store?.rewrite(restored, checkpoint, end);
+    else if (tail.length) store?.append(checkpoint, end, tail);
+    this.localRecords = local ? restored.records - tail.length : 0;
+    return restored;
+  }
+
+  /** The task's local state copy (exactly-once only: under at-least-once a moved task's old owner may still write its changelog). */
+  private get store(): LocalTaskStore | null {
+    this.localStore ??= this.worker.exactlyOnce && this.worker.localDirectory ? new LocalTaskStore(this.worker.localDirectory, this.index, this.worker.log) : null;
+    return this.localStore;
   }
 
   private partitionWatermark(edgeId: string): PartitionWatermark {
@@ -307,12 +351,19 @@ class Task {
     const changelog: OutgoingRecord[] = [...changes, metaRecord(meta)].map((r) => ({ topic: worker.changelog, partition: this.index, key: r.key, value: r.value }));
     const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
     const records = [...output, ...changelog];
+    let produced: ProducedOffset[];
     try {
-      if (this.producer) await this.producer.commit(records, { group: worker.group, offsets });
-      else await worker.sendAndCommit(records, offsets);
+      if (this.producer) produced = await this.producer.commit(records, { group: worker.group, offsets });
+      else produced = await worker.sendAndCommit(records, offsets);
     } catch (error) {
       if (error instanceof FencedError) { this.lose('fenced: another worker now runs this task'); return; }
       throw error;
+    }
+    const store = this.store;
+    if (store) {
+      const next = produced.find((p) => p.topic === worker.changelog && p.partition === this.index)?.next;
+      if (next === undefined) store.drop();
+      else store.append(meta.checkpoint, next, changelog.map((r) => ({ key: r.key!, value: r.value as Buffer | null })));
     }
     this.checkpoints = meta.checkpoint;
     this.lastCheckpointAt = Date.now();
@@ -334,6 +385,7 @@ class Task {
     for (const s of this.sources.values()) s.end();
     await this.running.catch(() => undefined);
     await this.producer?.close().catch(() => undefined);
+    this.localStore?.close();
   }
 
   /** The task's watermark (metrics): the minimum over its event-time operators, else over what it sends downstream; null without event time. */
@@ -398,6 +450,8 @@ export class StageWorker {
   private consumer: GroupConsumer | null = null;
   private stopping = false;
   readonly metrics: WorkerMetrics;
+  /** This machine's cache of task state and member ids (local-state.ts); null when PIPEC_LOCAL_STATE=off. */
+  readonly localDirectory: string | null;
 
   constructor(readonly graph: Graph, readonly stage: StageDefinition, readonly manifest: Manifest, readonly log: Logger, readonly deadLetters: DeadLetterFile, private readonly options: WorkerOptions) {
     this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
@@ -407,6 +461,7 @@ export class StageWorker {
     this.transactionalPrefix = `${this.group}-task`;
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
     this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);
+    this.localDirectory = process.env.PIPEC_LOCAL_STATE === 'off' ? null : workerDirectory(manifest, this.group);
     this.deadLetterOutput = {
       get count() { return deadLetters.count; },
       get file() { return deadLetters.file; },
@@ -550,10 +605,17 @@ export class StageWorker {
   }
 
   /** At-least-once: sends a checkpoint's records, then commits its offsets. */
-  async sendAndCommit(records: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<void> {
+  async sendAndCommit(records: OutgoingRecord[], offsets: Array<{ topic: string; partition: number; offset: string }>): Promise<ProducedOffset[]> {
     this.producer ??= await processKafka(this.log).producer;
-    if (records.length) await this.producer.send(records);
-    if (offsets.length) await this.consumer?.commit(offsets);
+    const produced = records.length ? await this.producer.send(records) : [];
+    try {
+      if (offsets.length) await this.consumer?.commit(offsets);
+    } catch (error) {
+      // The group refused the offsets: it moved the partition, or forgot this member after a stall. At-least-once:
+      // the records after the last committed offsets are processed again by whoever owns them next.
+      this.log.warn({ err: error }, 'the group refused the offsets of a checkpoint (a rebalance, or this member was away): they are processed again');
+    }
+    return produced;
   }
 
   /** A task committed a checkpoint. */
@@ -600,6 +662,8 @@ export class StageWorker {
     const inputTopics = await this.prepareTopics();
     if (inputTopics.length === 0) return this.runSourceTask(() => requested !== null);
     if (requested !== null) { await within(closeProcessKafka(), 2000); this.metrics.close(); return; }
+    const members = this.localDirectory ? new LocalMembers(this.localDirectory, this.log) : null;
+    await this.removeDepartedMembers(members);
     const consumer = this.client.consumer(this.group, { sessionTimeout: this.options.sessionTimeout, coPartitioned: true });
     this.consumer = consumer;
     const stopped = new Promise<string>((resolve) => {
@@ -663,7 +727,8 @@ export class StageWorker {
       if (last) this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
       if (task.outgoing.length >= MAX_BUFFERED_OUTPUT || Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
     }, {
-      alive: () => { lastAlive = Date.now(); },
+      alive: () => { lastAlive = Date.now(); stoppedConsumer = null; },
+      joined: (memberId) => members?.record(memberId),
       crashed: (error, restarting) => { if (!restarting) stoppedConsumer = `the consumer stopped: ${error.message}`; },
       assigned: (partitions) => {
         this.log.info({ partitions }, 'partitions assigned');
@@ -701,6 +766,7 @@ export class StageWorker {
     this.log.debug({ ms: Date.now() - stopAt }, 'final checkpoints taken');
     // Leaving the group hands the partitions over at once (bounded, so SIGTERM always ends within its budget).
     await within(consumer.close(), 3000);
+    members?.forget();
     this.log.debug({ ms: Date.now() - stopAt }, 'left the group');
     this.metrics.close();
     await within(Promise.all([...this.tasks.values()].map((task) => { task.lost = true; return task.stop(); })), 2000);
@@ -709,6 +775,26 @@ export class StageWorker {
     this.log.debug({ ms: Date.now() - stopAt }, 'client closed');
     if (this.failure) throw this.failure.error;
     this.log.info({ why }, 'stopped');
+  }
+
+  /**
+   * Removes from the group the members of this stage's earlier worker
+   * processes on this machine that died without leaving (kill -9, OOM, a
+   * lost node's container restarted): the group rebalances now, instead of
+   * after their session timeout. Bounded: it only speeds things up.
+   */
+  private async removeDepartedMembers(members: LocalMembers | null): Promise<void> {
+    const departed = members?.departed() ?? [];
+    if (departed.length === 0) return;
+    const removing = Promise.all(departed.map(async (memberId) => {
+      try {
+        const removed = await this.client.removeMember(this.group, memberId);
+        this.log.info({ memberId, removed }, removed ? 'removed the member of a worker that died here' : 'the member of a worker that died here had left the group already');
+      } catch (error) {
+        this.log.warn({ memberId, err: error }, 'could not remove the member of a worker that died here: the group waits for its session to time out');
+      }
+    }));
+    await within(removing, 5000);
   }
 
   /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */

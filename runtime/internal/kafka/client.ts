@@ -7,6 +7,7 @@
  * PIPEC_KAFKA_BROKERS (or --brokers), never from the pipeline file.
  */
 import { AssignerProtocol, Kafka, logLevel, type Consumer, type PartitionAssigner, type Producer } from 'kafkajs';
+import KafkajsBatch from 'kafkajs/src/consumer/batch.js';
 import type { Logger } from '../log.ts';
 
 /** A record to send (a null value is a tombstone: compaction drops the key). */
@@ -38,6 +39,8 @@ export interface RebalanceListener {
   revoked(partitions: Array<{ topic: string; partition: number }>): void;
   /** The member heard from its group (a successful heartbeat or join). */
   alive?(): void;
+  /** The member joined its group (after each rebalance) with this member id. */
+  joined?(memberId: string): void;
   /** The consumer stopped after an error; `restarting` when the client reconnects and rejoins by itself. */
   crashed?(error: Error, restarting: boolean): void;
 }
@@ -60,9 +63,12 @@ export interface GroupConsumer {
   close(): Promise<void>;
 }
 
+/** Where records went: per topic partition written, the offset after the last record written there. */
+export interface ProducedOffset { topic: string; partition: number; next: bigint }
+
 /** A producer (idempotent). */
 export interface RecordProducer {
-  send(records: OutgoingRecord[]): Promise<void>;
+  send(records: OutgoingRecord[]): Promise<ProducedOffset[]>;
   close(): Promise<void>;
 }
 
@@ -79,8 +85,9 @@ export interface TransactionalProducer {
    * Sends the records and commits the consumed offsets in one transaction:
    * all of it becomes visible to read-committed consumers, or none. Throws
    * FencedError when another producer has taken over the transactional id.
+   * Resolves with where the records went (the last attempt's offsets).
    */
-  commit(records: OutgoingRecord[], offsets: GroupOffsets | null): Promise<void>;
+  commit(records: OutgoingRecord[], offsets: GroupOffsets | null): Promise<ProducedOffset[]>;
   close(): Promise<void>;
 }
 
@@ -113,12 +120,21 @@ export interface KafkaClient {
   /** A transactional producer; resolves once earlier producers with the same id are fenced. */
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
   /**
-   * Reads partitions of a topic from their start to their end as of the call
-   * (read-committed: aborted transactions are skipped), calling `onRecord`
-   * for each record in offset order per partition.
+   * Reads partitions of a topic from `from` (default: their start) to their
+   * end as of the call (read-committed: aborted transactions are skipped),
+   * calling `onRecord` for each record in offset order per partition.
+   * Resolves with the end offset read to, per partition (where a later read
+   * of what came after would start).
    */
-  readPartitions(topic: string, partitions: number[], onRecord: (partition: number, key: string | null, value: Buffer | null) => void): Promise<void>;
+  readPartitions(topic: string, partitions: Array<{ partition: number; from?: bigint }>, onRecord: (partition: number, key: string | null, value: Buffer | null) => void): Promise<Map<number, bigint>>;
   consumer(group: string, options?: { sessionTimeout?: number; coPartitioned?: boolean }): GroupConsumer;
+  /**
+   * Removes a member from a group (LeaveGroup on its behalf): a worker that
+   * restarts after a crash removes its previous incarnation, so the group
+   * rebalances at once instead of waiting out the dead member's session.
+   * Resolves false when the member was not in the group (any more).
+   */
+  removeMember(group: string, memberId: string): Promise<boolean>;
   /**
    * Creates topics that do not exist yet (`compact`: a changelog, cleanup.policy=compact);
    * with `grow`, also adds partitions to existing ones (pipec's own topics only).
@@ -142,6 +158,20 @@ export function chunksBySize(records: OutgoingRecord[], limit: number): Outgoing
   }
   if (current.length) chunks.push(current);
   return chunks;
+}
+
+/** Folds a produce response (kafkajs RecordMetadata: the base offset of each partition's batch) into where each partition's records end. */
+function addProduced(into: Map<string, ProducedOffset>, chunk: OutgoingRecord[], results: Array<{ topicName: string; partition: number; baseOffset?: string }>): void {
+  const counts = new Map<string, number>();
+  for (const r of chunk) if (r.partition !== undefined) { const id = `${r.topic}\u0000${r.partition}`; counts.set(id, (counts.get(id) ?? 0) + 1); }
+  for (const m of results) {
+    const id = `${m.topicName}\u0000${m.partition}`;
+    const count = counts.get(id);
+    if (count === undefined || m.baseOffset === undefined || BigInt(m.baseOffset) < 0n) continue;
+    const next = BigInt(m.baseOffset) + BigInt(count);
+    const known = into.get(id);
+    if (!known || known.next < next) into.set(id, { topic: m.topicName, partition: m.partition, next });
+  }
 }
 
 /** The broker list: --brokers, then PIPEC_KAFKA_BROKERS. */
@@ -202,6 +232,25 @@ export function coPartitionedAssigner(owned: () => number[]): PartitionAssigner 
   });
 }
 
+/** A partition of a kafkajs fetch response, as its Batch takes it. */
+type KafkajsPartitionData = ConstructorParameters<typeof KafkajsBatch>[2];
+
+/** The part of kafkajs's internal cluster that removeMember and readPartitions use. */
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(options: { nodeId: string }): Promise<{
+    fetch(request: { isolationLevel: number; maxWaitTime: number; minBytes: number; maxBytes: number; topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: string; maxBytes: number }> }> }): Promise<{ responses: Array<{ topicName: string; partitions: KafkajsPartitionData[] }> }>;
+  }>;
+  findGroupCoordinator(options: { groupId: string }): Promise<{ leaveGroup(options: { groupId: string; memberId: string }): Promise<unknown> }>;
+}
+
+/** Kafka's isolation level for fetches that skip aborted transactions. */
+const READ_COMMITTED = 1;
+
 /** The kafkajs implementation. */
 export function kafkajsClient(brokers: string[], clientId: string, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -213,6 +262,17 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
   let adminConnected: Promise<void> | null = null;
   const connectedAdmin = async () => { adminConnected ??= admin.connect(); await adminConnected; return admin; };
   const closers: Array<() => Promise<void>> = [];
+  // kafkajs's public API cannot send LeaveGroup for another member, nor fetch without a group: its own cluster
+  // (connections, metadata, coordinator and leader lookup) can.
+  let cluster: Promise<KafkajsCluster> | null = null;
+  const internalCluster = (): Promise<KafkajsCluster> => (cluster ??= (async () => {
+    const create = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+    if (!create) throw new Error('this kafkajs version does not expose its cluster: cannot remove a group member');
+    const c = (kafka as unknown as Record<symbol, (options: object) => KafkajsCluster>)[create]({ allowAutoTopicCreation: false });
+    await c.connect();
+    closers.push(() => c.disconnect());
+    return c;
+  })());
 
   const toMessages = (messages: OutgoingRecord[]) => messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp), headers: m.headers }));
   const byTopic = (records: OutgoingRecord[]) => {
@@ -236,20 +296,21 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       }
       return {
         async commit(records, offsets) {
-          if (records.length === 0 && (!offsets || offsets.offsets.length === 0)) return;
+          if (records.length === 0 && (!offsets || offsets.offsets.length === 0)) return [];
           // The coordinator may still be completing the previous transaction (CONCURRENT_TRANSACTIONS), and kafkajs
           // does not retry every request on it (AddOffsetsToTxn): the whole transaction is retried after an abort.
           for (let attempt = 1; ; attempt++) {
             const tx = await producer.transaction().catch((error: unknown) => { throw fenced(error); });
+            const produced = new Map<string, ProducedOffset>();
             try {
-              for (const chunk of chunksBySize(records, 512 * 1024)) await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
+              for (const chunk of chunksBySize(records, 512 * 1024)) addProduced(produced, chunk, await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) }));
               if (offsets && offsets.offsets.length) {
                 const topics = new Map<string, Array<{ partition: number; offset: string }>>();
                 for (const o of offsets.offsets) { const list = topics.get(o.topic) ?? []; list.push({ partition: o.partition, offset: o.offset }); topics.set(o.topic, list); }
                 await tx.sendOffsets({ consumerGroupId: offsets.group, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
               }
               await tx.commit();
-              return;
+              return [...produced.values()];
             } catch (error) {
               await tx.abort().catch(() => undefined);
               if (isFencingError(error)) throw fenced(error);
@@ -262,46 +323,56 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
         close: () => producer.disconnect(),
       };
     },
-    async readPartitions(topic, partitions, onRecord) {
-      if (partitions.length === 0) return;
+    async readPartitions(topic, wanted, onRecord) {
+      const read = new Map<number, bigint>();
+      if (wanted.length === 0) return read;
       const a = await connectedAdmin();
       const ends = new Map((await a.fetchTopicOffsets(topic)).map((o) => [o.partition, { high: BigInt(o.high), low: BigInt(o.low) }]));
-      const pending = new Set(partitions.filter((p) => { const e = ends.get(p); return e !== undefined && e.high > e.low; }));
-      if (pending.size === 0) return;
-      // kafkajs has no manual assignment: a one-member group of its own reads the topic, and pauses what it does not need.
-      const reader = kafka.consumer({ groupId: `${clientId}-restore-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, allowAutoTopicCreation: false, maxBytesPerPartition: 8 << 20, sessionTimeout: 30_000 });
-      await reader.connect();
-      try {
-        let finish!: () => void;
-        let fail!: (error: unknown) => void;
-        const done = new Promise<void>((resolve, reject) => { finish = resolve; fail = reject; });
-        const reached = (partition: number, lastOffset: string) => {
-          const end = ends.get(partition);
-          if (end && pending.has(partition) && BigInt(lastOffset) >= end.high - 1n) {
-            pending.delete(partition);
-            reader.pause([{ topic, partitions: [partition] }]);
-            if (pending.size === 0) finish();
+      // kafkajs has no manual assignment, and a consumer group of its own would cost a join (group.initial.rebalance.delay.ms,
+      // 3 s by default): the partition leader is fetched from directly, read committed, with kafkajs's own batch decoding.
+      const c = await internalCluster();
+      await c.addTargetTopic(topic);
+      for (const w of wanted) {
+        const end = ends.get(w.partition);
+        if (!end) continue;
+        read.set(w.partition, end.high);
+        let offset = w.from !== undefined && w.from > end.low ? w.from : end.low;
+        let stalled = 0;
+        while (offset < end.high) {
+          const leader = Object.keys(c.findLeaderForPartitions(topic, [w.partition]))[0];
+          const broker = await c.findBroker({ nodeId: leader });
+          let data: KafkajsPartitionData;
+          try {
+            const response = await broker.fetch({ isolationLevel: READ_COMMITTED, maxWaitTime: 100, minBytes: 1, maxBytes: 32 << 20, topics: [{ topic, partitions: [{ partition: w.partition, fetchOffset: String(offset), maxBytes: 16 << 20 }] }] });
+            data = response.responses[0].partitions[0];
+          } catch (error) {
+            // A moved leader or stale metadata: refresh and fetch again (bounded).
+            if (++stalled > 50) throw error;
+            await c.refreshMetadata().catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            continue;
           }
-        };
-        reader.on(reader.events.GROUP_JOIN, (event) => {
-          const others = (event.payload.memberAssignment[topic] ?? []).filter((p) => !pending.has(p));
-          if (others.length) reader.pause([{ topic, partitions: others }]);
-        });
-        // Batches of only control records (transaction markers) never reach eachBatch: their end shows in this event.
-        reader.on(reader.events.END_BATCH_PROCESS, (event) => reached(event.payload.partition, event.payload.lastOffset));
-        reader.on(reader.events.CRASH, (event) => fail(event.payload.error));
-        await reader.subscribe({ topic, fromBeginning: true });
-        await reader.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            if (!pending.has(batch.partition)) return;
-            const end = ends.get(batch.partition)!.high;
-            for (const m of batch.messages) if (BigInt(m.offset) < end) onRecord(batch.partition, m.key ? m.key.toString() : null, m.value);
-          },
-        });
-        await done;
-      } finally {
-        await reader.disconnect().catch(() => undefined);
+          const batch = new KafkajsBatch(topic, String(offset), data);
+          for (const m of batch.messages) if (BigInt(m.offset) < end.high) onRecord(w.partition, m.key ? m.key.toString() : null, m.value);
+          const within = batch.messagesWithinOffset;
+          if (within.length) { offset = BigInt(within[within.length - 1].offset) + 1n; stalled = 0; continue; }
+          // Nothing at this offset yet (the last stable offset is behind: a transaction still completing).
+          if (++stalled > 300) throw new Error(`reading ${topic}/${w.partition}: no progress at offset ${offset} (end ${end.high}) for 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      return read;
+    },
+    async removeMember(group, memberId) {
+      const cluster = await internalCluster();
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId: group });
+        await coordinator.leaveGroup({ groupId: group, memberId });
+        return true;
+      } catch (error) {
+        // UNKNOWN_MEMBER_ID: its session ended, or it left by itself.
+        if (errorMatches(error, /UNKNOWN_MEMBER_ID/, /unknown member/i)) return false;
+        throw error;
       }
     },
     async producer() {
@@ -311,20 +382,14 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       return {
         async send(records) {
           // Brokers refuse record batches over message.max.bytes (1 MB by default): send in chunks well under it.
-          for (const chunk of chunksBySize(records, 512 * 1024)) await sendChunk(chunk);
+          const produced = new Map<string, ProducedOffset>();
+          for (const chunk of chunksBySize(records, 512 * 1024)) addProduced(produced, chunk, await sendChunk(chunk));
+          return [...produced.values()];
         },
         close: () => producer.disconnect(),
       };
-      async function sendChunk(records: OutgoingRecord[]): Promise<void> {
-          const byTopic = new Map<string, OutgoingRecord[]>();
-          for (const r of records) { const list = byTopic.get(r.topic); if (list) list.push(r); else byTopic.set(r.topic, [r]); }
-          await producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({
-              topic,
-              messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition, timestamp: m.timestamp === undefined ? undefined : String(m.timestamp), headers: m.headers })),
-            })),
-          });
+      function sendChunk(records: OutgoingRecord[]) {
+        return producer.sendBatch({ acks: -1, topicMessages: byTopic(records) });
       }
     },
     consumer(group, options = {}) {
@@ -332,17 +397,32 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       const owned = () => [...new Set([...assignment].map((id) => Number(id.split('\u0000')[1])))];
       const consumer: Consumer = kafka.consumer({ groupId: group, partitionAssigners: options.coPartitioned ? [coPartitionedAssigner(owned)] : undefined, sessionTimeout: options.sessionTimeout ?? 10_000, heartbeatInterval: 1000, rebalanceTimeout: 20_000, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20, maxWaitTimeInMs: 500 });
       closers.push(() => consumer.disconnect());
+      let closed = false;
       return {
         async run(topics, onBatch, listener) {
-          await consumer.connect();
           consumer.on(consumer.events.HEARTBEAT, () => listener.alive?.());
+          let rejoins = 0;
           consumer.on(consumer.events.CRASH, (event) => {
-            listener.crashed?.(event.payload.error, event.payload.restart);
-            log.error({ error: event.payload.error.message, restart: event.payload.restart }, event.payload.restart ? 'consumer lost its connection or group; reconnecting with backoff' : 'consumer stopped after a fatal error');
+            const { error, restart } = event.payload;
+            listener.crashed?.(error, restart);
+            if (restart || closed) {
+              log.error({ error: error.message, restart }, 'consumer lost its connection or group; reconnecting with backoff');
+              return;
+            }
+            // kafkajs gives up on errors it deems fatal, among them a group that forgot this member (a stall past its
+            // session): the member starts over and joins again, with backoff, while /healthz reports it out of the group.
+            const delay = Math.min(30_000, 1000 * 2 ** Math.min(rejoins++, 5));
+            log.error({ error: error.message, retryInMs: delay }, 'consumer stopped after an error kafkajs does not retry; joining the group again');
+            setTimeout(() => {
+              if (closed) return;
+              consumer.disconnect().then(start).catch((e: unknown) => log.error({ error: (e as Error).message }, 'consumer could not join again'));
+            }, delay).unref();
           });
           consumer.on(consumer.events.CONNECT, () => log.info('consumer connected to the broker'));
           consumer.on(consumer.events.GROUP_JOIN, (event) => {
+            rejoins = 0;
             listener.alive?.();
+            listener.joined?.(event.payload.memberId);
             const next = new Set<string>();
             for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) for (const p of partitions) next.add(`${topic}\u0000${p}`);
             const parse = (id: string) => { const [topic, p] = id.split('\u0000'); return { topic, partition: Number(p) }; };
@@ -353,30 +433,34 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
             if (revoked.length) listener.revoked(revoked);
             if (added.length) listener.assigned(added);
           });
-          for (const { topic, fromBeginning } of topics) await consumer.subscribe({ topic, fromBeginning });
-          await consumer.run({
-            autoCommit: false,
-            // Resolving moves the fetch position past a batch once its handler succeeds; committing stays manual.
-            eachBatchAutoResolve: true,
-            eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-              if (!isRunning() || isStale()) return;
-              await onBatch({
-                topic: batch.topic, partition: batch.partition, heartbeat, highWatermark: batch.highWatermark,
-                records: batch.messages.map((m) => ({
-                  topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value, timestamp: Number(m.timestamp),
-                  headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : v.toString()])),
-                })),
-              });
-              await heartbeat();
-            },
-          });
+          const start = async () => {
+            await consumer.connect();
+            for (const { topic, fromBeginning } of topics) await consumer.subscribe({ topic, fromBeginning });
+            await consumer.run({
+              autoCommit: false,
+              // Resolving moves the fetch position past a batch once its handler succeeds; committing stays manual.
+              eachBatchAutoResolve: true,
+              eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+                if (!isRunning() || isStale()) return;
+                await onBatch({
+                  topic: batch.topic, partition: batch.partition, heartbeat, highWatermark: batch.highWatermark,
+                  records: batch.messages.map((m) => ({
+                    topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value, timestamp: Number(m.timestamp),
+                    headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v === undefined ? '' : v.toString()])),
+                  })),
+                });
+                await heartbeat();
+              },
+            });
+          };
+          await start();
         },
         commit: (offsets) => consumer.commitOffsets(offsets),
         forget: (partition) => { for (const id of [...assignment]) if (Number(id.split('\u0000')[1]) === partition) assignment.delete(id); },
-        stop: () => consumer.stop(),
+        stop: () => { closed = true; return consumer.stop(); },
         pause: (topics) => consumer.pause(topics.map((topic) => ({ topic }))),
         resume: (topics) => consumer.resume(topics.map((topic) => ({ topic }))),
-        close: () => consumer.disconnect(),
+        close: () => { closed = true; return consumer.disconnect(); },
       };
     },
     async ensureTopics(topics, options = {}) {

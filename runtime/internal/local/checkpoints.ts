@@ -48,25 +48,30 @@ export function checkpointDirectory(manifest: Manifest): string {
   return path.resolve(process.env.PIPEC_CHECKPOINT_DIR ?? '.pipec-checkpoints', manifest.pipeline);
 }
 
-/** Reads the complete frames of a log (a torn last frame, from a crash while writing, is left out). */
-function readFrames(file: string): { frames: Frame[]; validBytes: number } {
+/**
+ * Reads the complete frames of a log (length, CRC-32, V8-serialized body):
+ * the longest valid prefix. A torn last frame (a crash while writing) or
+ * anything after a damaged one is left out.
+ */
+export function readFrames<T = Frame>(file: string): { frames: T[]; validBytes: number } {
   if (!fs.existsSync(file)) return { frames: [], validBytes: 0 };
   const bytes = fs.readFileSync(file);
-  const frames: Frame[] = [];
+  const frames: T[] = [];
   let at = 0;
   while (at + 8 <= bytes.length) {
     const length = bytes.readUInt32LE(at);
     const crc = bytes.readUInt32LE(at + 4);
-    if (at + 8 + length > bytes.length) break;
+    if (length === 0 || at + 8 + length > bytes.length) break;
     const body = bytes.subarray(at + 8, at + 8 + length);
     if (zlib.crc32(body) !== crc) break;
-    frames.push(v8.deserialize(body) as Frame);
+    try { frames.push(v8.deserialize(body) as T); } catch { break; }
     at += 8 + length;
   }
   return { frames, validBytes: at };
 }
 
-function frameBytes(frame: Frame): Buffer {
+/** One frame of a log, as readFrames reads it. */
+export function frameBytes(frame: unknown): Buffer {
   const body = v8.serialize(frame);
   const head = Buffer.alloc(8);
   head.writeUInt32LE(body.length, 0);
