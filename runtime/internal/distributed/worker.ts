@@ -669,6 +669,8 @@ export class StageWorker {
     const stopped = new Promise<string>((resolve) => {
       this.stop = (why) => { this.stopping = true; resolve(why); };
       if (this.failure) resolve('failure');
+      // A signal that came while the worker was still starting (after prepareTopics) stops it now.
+      else if (requested !== null) this.stop(requested);
     });
     let lastAlive = Date.now();
     let stoppedConsumer: string | null = null;

@@ -262,6 +262,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
   let adminConnected: Promise<void> | null = null;
   const connectedAdmin = async () => { adminConnected ??= admin.connect(); await adminConnected; return admin; };
   const closers: Array<() => Promise<void>> = [];
+  let clientClosed = false;
   // kafkajs's public API cannot send LeaveGroup for another member, nor fetch without a group: its own cluster
   // (connections, metadata, coordinator and leader lookup) can.
   let cluster: Promise<KafkajsCluster> | null = null;
@@ -339,6 +340,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
         let offset = w.from !== undefined && w.from > end.low ? w.from : end.low;
         let stalled = 0;
         while (offset < end.high) {
+          if (clientClosed) throw new Error(`reading ${topic}/${w.partition}: the client was closed`);
           const leader = Object.keys(c.findLeaderForPartitions(topic, [w.partition]))[0];
           const broker = await c.findBroker({ nodeId: leader });
           let data: KafkajsPartitionData;
@@ -497,6 +499,7 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       }
     },
     async close() {
+      clientClosed = true;
       for (const close of closers.reverse()) await close().catch(() => undefined);
       if (adminConnected) await admin.disconnect().catch(() => undefined);
     },
