@@ -18,6 +18,9 @@ export function runsKafkaWorker(plan: LogicalPlan, stage: { nodes: number[]; inp
  * commit with their task's checkpoint (the pipeline's guarantee, exactly-once
  * by default); print and file sinks cannot take part in a Kafka transaction,
  * so records since the last checkpoint may be written again (at-least-once).
+ * A file sink also publishes its file only when the job stops, so after a
+ * crash and restart its target holds only the output since the restart (the
+ * README's limits; a FileSink that commits on checkpoint is not built yet).
  * Empty for batch jobs, which rerun from their input.
  */
 export function sinkGuarantees(plan: LogicalPlan): Array<{ sink: string; guarantee: 'exactly-once' | 'at-least-once' }> {
