@@ -1,7 +1,8 @@
 // Files are safe: CSV sources skip a byte order mark and read each column as
-// the declared type of its field; file sinks write a temporary file and
-// rename it over the target only when the job ends normally, so a failed or
-// killed job never leaves a half-written file under the final name.
+// the declared type of its field; in a batch job, file sinks write a temporary
+// file and rename it over the target only when the job ends normally, so a
+// failed or killed job never leaves a half-written file under the final name;
+// in a streaming job they publish on checkpoints, exactly-once across kill -9.
 // (PC1101/PC1102, sinks that would overwrite an input or each other, are golden samples.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -100,36 +101,63 @@ test('a job that succeeds leaves exactly its output under the final name and no 
   assert.deepEqual(temporaryFiles(path.join(dir, 'out')), []);
 });
 
-/** Starts the ticks job and waits until its sink has opened its temporary file. */
-async function startTicks(dir: string) {
-  // Each run is a new job: its own checkpoints (a run in the same folder would resume from the last one's).
+/** Starts the ticks job (a streaming job: its file sink publishes on checkpoints), with the checkpoints of `dir`. */
+function startTicks(dir: string) {
   const child = spawn(process.execPath, [ticks], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PIPEC_CHECKPOINT_DIR: path.join(dir, 'checkpoints') } });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  for (let i = 0; i < 200 && temporaryFiles(path.join(dir, 'out')).length === 0; i++) await sleep(50);
-  if (temporaryFiles(path.join(dir, 'out')).length !== 1) {
-    child.kill('SIGKILL');
-    assert.fail(`the job did not open one temporary file: ${stderr}`);
-  }
-  await sleep(300);
   return { child, exited, stderr: () => stderr };
 }
 
-test('a killed job leaves only a .tmp file; a job stopped with SIGTERM publishes its whole output', async () => {
-  const killedDir = tempDir();
-  const killed = await startTicks(killedDir);
-  killed.child.kill('SIGKILL');
-  await killed.exited;
-  assert.equal(fs.existsSync(path.join(killedDir, 'out/ticks.txt')), false);
-  assert.match(temporaryFiles(path.join(killedDir, 'out'))[0], /^ticks\.txt\.\d+-1\.tmp$/);
+/** The target's lines once it has at least `count` (whole lines only: the file ends with a newline). */
+async function publishedLines(file: string, count: number, job: { stderr: () => string }): Promise<string[]> {
+  for (let i = 0; i < 400; i++) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (lines(text).length >= count) {
+      assert.ok(text.endsWith('\n'), 'the target holds whole records only');
+      return lines(text);
+    }
+    await sleep(50);
+  }
+  assert.fail(`${file} did not reach ${count} lines: ${job.stderr()}`);
+}
 
-  const stoppedDir = tempDir();
-  const stopped = await startTicks(stoppedDir);
-  stopped.child.kill('SIGTERM');
-  assert.equal(await stopped.exited, 0, stopped.stderr());
-  const output = lines(fs.readFileSync(path.join(stoppedDir, 'out/ticks.txt'), 'utf8'));
-  assert.ok(output.length > 10, `only ${output.length} lines`);
-  assert.deepEqual(output, output.map((_, i) => `tick ${i}`));
-  assert.deepEqual(temporaryFiles(path.join(stoppedDir, 'out')), []);
+const ticksUpTo = (n: number) => Array.from({ length: n }, (_, i) => `tick ${i}`);
+
+test('a streaming file sink publishes on checkpoints: kill -9 leaves whole checkpoints in the target, a restart continues it, and after SIGTERM it holds every tick exactly once', async () => {
+  const dir = tempDir();
+  const target = path.join(dir, 'out/ticks.txt');
+  const first = startTicks(dir);
+  await publishedLines(target, 200, first);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  // Only completed checkpoints are in the target: a prefix of the ticks, nothing after the last one.
+  const killed = lines(fs.readFileSync(target, 'utf8'));
+  assert.deepEqual(killed, ticksUpTo(killed.length));
+  assert.ok(fs.existsSync(`${target}.inprogress`), 'the output since the last checkpoint was in progress');
+
+  const second = startTicks(dir);
+  await publishedLines(target, killed.length + 400, second);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.stderr());
+  // The restart resumed after the last checkpoint: no tick is missing or repeated, and SIGTERM published the rest.
+  const output = lines(fs.readFileSync(target, 'utf8'));
+  assert.ok(output.length >= killed.length + 400, `only ${output.length} lines`);
+  assert.deepEqual(output, ticksUpTo(output.length));
+  assert.equal(fs.readFileSync(`${target}.inprogress`, 'utf8'), '', 'nothing is left unpublished after SIGTERM');
+  assert.deepEqual(temporaryFiles(path.join(dir, 'out')), []);
+});
+
+test('a new streaming run (no checkpoint) replaces what the target had', async () => {
+  const dir = tempDir();
+  const target = path.join(dir, 'out/ticks.txt');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, 'an earlier run\n');
+  const job = startTicks(dir);
+  await publishedLines(target, 50, job);
+  job.child.kill('SIGTERM');
+  assert.equal(await job.exited, 0, job.stderr());
+  const output = lines(fs.readFileSync(target, 'utf8'));
+  assert.deepEqual(output, ticksUpTo(output.length));
 });

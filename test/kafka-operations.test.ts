@@ -5,7 +5,9 @@
 // worker cannot join its group, and /metrics reports lag, checkpoints,
 // rebalances, watermarks and RSS.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
@@ -208,4 +210,52 @@ test('a worker restarted after kill -9 on the same machine removes its dead memb
   assert.ok(line.localRecords >= users, restored);
   assert.ok(line.changelogRecords < line.localRecords, restored);
   assert.equal(line.entries, users, restored);
+});
+
+test('a stage worker\'s file sink publishes on checkpoints: after kill -9 and a restart the file holds every rolling total exactly once', { timeout: 180_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/file-totals.ts', 'kft');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-file-totals-'));
+  const target = path.join(dir, 'out/totals.jsonl');
+  const start = (i: number, log: string[]) => {
+    const child = spawn(process.execPath, [stage(i)], { cwd: dir, env: { ...process.env, RUN: run }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => log.push(String(d)));
+    child.stderr!.on('data', (d) => log.push(String(d)));
+    workers.push(child);
+    return child;
+  };
+  const published = async (count: number, log: string[]) => {
+    for (let i = 0; i < 600; i++) {
+      const text = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+      const lines = text.split('\n').filter(Boolean);
+      if (lines.length >= count) { assert.ok(text.endsWith('\n'), 'whole records only'); return lines; }
+      await sleep(100);
+    }
+    assert.fail(`${target} did not reach ${count} lines:\n${log.join('').slice(-3000)}`);
+  };
+  const users = 100;
+  const clicks = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => ({ user: `u${(from + k) % users}`, n: ((from + k) % 5) + 1 }));
+  const logs: string[][] = [[], [], []];
+  const s0 = start(0, logs[0]);
+  const first = start(1, logs[1]);
+  await produce(`${run}-in`, clicks(0, 2000));
+  await published(1000, logs[1]);
+  first.kill('SIGKILL');
+  await produce(`${run}-in`, clicks(2000, 3000));
+  const second = start(1, logs[2]);
+  await published(3000, logs[2]);
+  const exited = new Promise((resolve) => second.once('exit', resolve));
+  second.kill('SIGTERM');
+  s0.kill('SIGTERM');
+  await exited;
+  const expected = new Map<string, Array<{ seq: number; total: number }>>();
+  for (const c of clicks(0, 3000)) {
+    const list = expected.get(c.user) ?? [];
+    list.push({ seq: list.length + 1, total: (list.at(-1)?.total ?? 0) + c.n });
+    expected.set(c.user, list);
+  }
+  const got = new Map<string, Array<{ seq: number; total: number }>>();
+  for (const t of fs.readFileSync(target, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { user: string; seq: number; total: number })) {
+    got.set(t.user, [...(got.get(t.user) ?? []), { seq: t.seq, total: t.total }]);
+  }
+  assert.deepEqual(Object.fromEntries(got), Object.fromEntries(expected), logs[2].join('').slice(-3000));
 });

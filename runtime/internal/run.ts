@@ -54,19 +54,20 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
   let job: LocalJob | undefined;
   let checkpoints: LocalCheckpoints | undefined;
   const onSignal = (signal: string) => {
-    log.info({ signal }, checkpoints ? 'stopping: taking a last checkpoint, closing sources, flushing sinks' : 'stopping: closing sources, flushing sinks');
-    const stopping = job;
-    if (checkpoints) { checkpoints.stop(); void checkpoints.checkpoint().catch((error: unknown) => log.error({ err: error }, 'the last checkpoint failed')).finally(() => stopping?.stop()); } else stopping?.stop();
+    log.info({ signal }, checkpoints ? 'stopping: closing sources, taking a last checkpoint, closing sinks' : 'stopping: closing sources, flushing sinks');
+    // With checkpoints, the job takes its last one once its sources have stopped (beforeSinksClose): a cut after every record.
+    checkpoints?.stop();
+    job?.stop();
   };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
     const graph = instantiateGraph(definition);
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
-    // A streaming job with an unbounded source checkpoints to files (state exactly-once, sinks at-least-once).
+    // A streaming job with an unbounded source checkpoints to files (state and file sinks exactly-once, other sinks at-least-once).
     const unbounded = graph.nodes.some((n) => n.kind === 'source' && !n.spec.bounded);
     const checkpointing = manifest.mode === 'streaming' && unbounded;
-    job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore() } : {});
+    job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore(), beforeSinksClose: () => checkpoints!.checkpoint() } : {});
     if (checkpointing) {
       checkpoints = new LocalCheckpoints(job, manifest, log);
       checkpoints.load();

@@ -15,18 +15,16 @@ export function runsKafkaWorker(plan: LogicalPlan, stage: { nodes: number[]; inp
 
 /**
  * What each sink of a streaming job guarantees after a failure: Kafka sinks
- * commit with their task's checkpoint (the pipeline's guarantee, exactly-once
- * by default); print and file sinks cannot take part in a Kafka transaction,
- * so records since the last checkpoint may be written again (at-least-once).
- * A file sink also publishes its file only when the job stops, so after a
- * crash and restart its target holds only the output since the restart (the
- * README's limits; a FileSink that commits on checkpoint is not built yet).
- * Empty for batch jobs, which rerun from their input.
+ * commit with their task's checkpoint, and file sinks publish what a
+ * committed checkpoint covers and repair their target on restart (both: the
+ * pipeline's guarantee, exactly-once by default); print cannot take back what
+ * it wrote, so records since the last checkpoint may be printed again
+ * (at-least-once). Empty for batch jobs, which rerun from their input.
  */
 export function sinkGuarantees(plan: LogicalPlan): Array<{ sink: string; guarantee: 'exactly-once' | 'at-least-once' }> {
   if (plan.mode !== 'streaming') return [];
   return plan.nodes.filter((n) => n.kind === 'sink').map((n) => ({
     sink: n.label,
-    guarantee: n.kind === 'sink' && n.spec.connector === 'kafka' ? plan.guarantee : 'at-least-once',
+    guarantee: n.kind === 'sink' && (n.spec.connector === 'kafka' || n.spec.connector === 'file') ? plan.guarantee : 'at-least-once',
   }));
 }

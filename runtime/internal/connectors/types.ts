@@ -86,6 +86,22 @@ export interface SinkConnector {
    * sink without it is closed.
    */
   keepPartial?(): Promise<string>;
+  /**
+   * Checkpoints (Flink's CheckpointedFunction and two-phase commit): in a job
+   * that takes checkpoints, called once before the first record with this
+   * sink's state from the last durable checkpoint (undefined on a fresh
+   * start). A sink that has it publishes only on checkpoints.
+   */
+  initializeState?(state: unknown): void;
+  /**
+   * Called at a checkpoint's cut, between two records (synchronously): the
+   * sink stages what it was given so far and returns what a restart needs to
+   * publish exactly that (pre-commit). `flush` follows before the checkpoint
+   * is made durable.
+   */
+  snapshotState?(): unknown;
+  /** The checkpoint holding this state is durable: publish what it staged (commit). */
+  notifyCheckpointComplete?(state: unknown): void;
 }
 
 /**

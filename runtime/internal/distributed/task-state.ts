@@ -35,6 +35,8 @@ export interface TaskMeta {
   generators: Array<[string, number]>;
   /** Every input of the task has ended (a bounded job): a task restored from it ends at once. */
   ended: boolean;
+  /** Per sink uid that takes part in checkpoints (a file sink): what this checkpoint publishes once committed. */
+  sinks?: Record<string, unknown>;
 }
 
 export const META_KEY = 'meta';

@@ -132,6 +132,8 @@ class Task {
   private dirty = false;
   /** Every input has ended and the job has finished (bounded jobs). */
   ended = false;
+  /** Every input has ended: the job is emitting its final results, then takes its last checkpoint. */
+  private finishing = false;
   /** Fenced, revoked or stopped: the task must not commit any more. */
   lost = false;
   /** Resolves once the task is restored and its user functions are open. */
@@ -174,7 +176,23 @@ class Task {
     let applied = { entries: 0, timers: 0, dropped: 0 };
     const job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
       trackState: true,
-      onCreated: () => { applied = restored.applyTo(job.runtimes[stage.id][0], manifest, manifest.stages[stage.id].nodes); },
+      onCreated: () => {
+        applied = restored.applyTo(job.runtimes[stage.id][0], manifest, manifest.stages[stage.id].nodes);
+        job.initializeSinks(meta?.sinks ?? {});
+      },
+      // Tasks of a stage run apart (other LocalJobs, other processes): a file sink of task i > 0 writes `<file>.task-<i>`.
+      sinkContext: (ctx) => {
+        const node = graph.nodes[ctx.nodeId];
+        if (this.index === 0 || node.kind !== 'sink' || node.spec.connector !== 'file') return ctx;
+        return { ...ctx, options: { ...ctx.options, path: `${ctx.options.path as string}.task-${this.index}` } };
+      },
+      // A bounded job's last checkpoint, after its final results and before its sinks close (they publish with it).
+      beforeSinksClose: async () => {
+        if (!this.finishing || this.lost) return;
+        this.ended = true;
+        this.dirty = true;
+        await this.checkpoint('end of input');
+      },
       createSource: (nodeId) => {
         if (!worker.sourceFormats.has(nodeId)) throw new Error('a stage that reads Kafka topics cannot also have file, collection or generator sources');
         const source = new DeliveredSource();
@@ -298,12 +316,13 @@ class Task {
     if (!job || this.ended || this.worker.sourceByTopic.size > 0) return;
     const inputs = this.worker.manifest.stages[this.worker.stage.id].inputs;
     if (inputs.length === 0 || !inputs.every((edgeId) => this.partitionWatermarks.get(edgeId)?.current() === Infinity)) return;
+    if (this.finishing) return;
+    this.finishing = true;
     job.endExternalInputs();
     void this.running.then(() => {
-      this.ended = true;
-      this.dirty = true;
+      if (!this.ended) return; // stopped before its last checkpoint
       this.worker.log.info({ task: this.index }, 'task input ended: final results sent');
-      return this.checkpoint('end of input').then(() => this.worker.taskEnded());
+      this.worker.taskEnded();
     }).catch((error: unknown) => { if (!this.lost) this.worker.fail(error); });
   }
 
@@ -328,9 +347,6 @@ class Task {
     if (this.lost || (!job && !this.ended) || !this.pending) return;
     const worker = this.worker;
     const started = process.hrtime.bigint();
-    // Sinks that are not Kafka (print, files) get what they were given so far (at-least-once for them).
-    if (job) await job.flush();
-    if (this.lost) return;
     for (const [edgeId, message] of this.watermarks) worker.watermarkMarkers(edgeId, this.producerId, message, this.outgoing);
     if (this.watermarks.size) this.lastMarkersAt = Date.now();
     this.watermarks.clear();
@@ -346,8 +362,12 @@ class Task {
       coordinator: runtime ? runtime.coordinator.snapshot() : { origins: [], inputs: [], consumers: [], outputs: [] },
       generators: runtime ? [...runtime.generators].map(([nodeId, g]) => [uidOf(worker.manifest, nodeId), g.maxSeen]) : [],
       ended: this.ended,
+      sinks: job ? job.snapshotSinks() : {},
     };
     this.dirty = false;
+    // Sinks that are not Kafka: print gets what it was given so far (at-least-once); a file sink makes what the cut staged durable.
+    if (job) await job.flush();
+    if (this.lost) return;
     const changelog: OutgoingRecord[] = [...changes, metaRecord(meta)].map((r) => ({ topic: worker.changelog, partition: this.index, key: r.key, value: r.value }));
     const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
     const records = [...output, ...changelog];
@@ -365,6 +385,7 @@ class Task {
       if (next === undefined) store.drop();
       else store.append(meta.checkpoint, next, changelog.map((r) => ({ key: r.key!, value: r.value as Buffer | null })));
     }
+    job?.sinksCheckpointComplete(meta.sinks ?? {});
     this.checkpoints = meta.checkpoint;
     this.lastCheckpointAt = Date.now();
     worker.checkpointed(this, output, changelog, Number(process.hrtime.bigint() - started) / 1e9, reason);

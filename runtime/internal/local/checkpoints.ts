@@ -10,7 +10,8 @@
  * distributed/task-state.ts) and its watermarks, plus every source's position.
  * Then the sinks flush, the cut is appended to the log as one frame
  * (length, CRC-32, V8-serialized body) and fsynced, and only then are sources
- * told: a Kafka source commits its offsets. A crash leaves at most a torn last
+ * and sinks told: a Kafka source commits its offsets, a file sink publishes
+ * what the cut staged (its state is in the frame). A crash leaves at most a torn last
  * frame, which is ignored. When the log has grown to several times the state
  * it holds, it is rewritten as one frame into a temporary file, fsynced and
  * renamed over the log (and the directory fsynced).
@@ -18,9 +19,11 @@
  * On start the log is read: each instance's state, timers and watermarks are
  * restored before any user function opens, and sources resume after their
  * positions (a Kafka source skips records its group committed before the
- * crash but the checkpoint had not). State is exactly-once; sinks are
- * at-least-once (what they wrote since the last checkpoint may be written
- * again).
+ * crash but the checkpoint had not). State is exactly-once, and so are file
+ * sinks (they publish on checkpoints and repair their target on restart);
+ * other sinks are at-least-once (what they wrote since the last checkpoint
+ * may be written again). The job's last checkpoint is taken when it ends
+ * (SIGTERM, or its inputs end), after its sources stop.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,6 +41,8 @@ interface Frame {
   instances: Record<string, ChangelogRecord[]>;
   /** Per source `<node>/<subtask>`: its position. */
   sources: Record<string, unknown>;
+  /** Per sink uid that takes part in checkpoints (a file sink): what this checkpoint publishes. */
+  sinks?: Record<string, unknown>;
 }
 
 const LOG = 'checkpoints.log';
@@ -86,6 +91,7 @@ export class LocalCheckpoints {
   private checkpoints = 0;
   private restored = new Map<string, RestoredState>();
   private positions: Record<string, unknown> = {};
+  private sinkStates: Record<string, unknown> = {};
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
   private logBytes = 0;
@@ -111,6 +117,7 @@ export class LocalCheckpoints {
         for (const r of records) state.add(r.key, r.value);
       }
       Object.assign(this.positions, frame.sources);
+      Object.assign(this.sinkStates, frame.sinks ?? {});
     }
     this.logBytes = validBytes;
     if (frames.length) this.log.info({ directory: this.directory, checkpoint: this.checkpoints, instances: this.restored.size }, 'restoring from the last checkpoint');
@@ -125,6 +132,7 @@ export class LocalCheckpoints {
       state.applyTo(runtime, this.manifest, this.manifest.stages[stage].nodes);
     }
     this.job.restoreSourcePositions(this.positions);
+    this.job.initializeSinks(this.sinkStates);
     this.restored = new Map();
   }
 
@@ -164,8 +172,9 @@ export class LocalCheckpoints {
       }
     }
     const sources = this.job.sourcePositions();
-    const frame: Frame = { checkpoint: this.checkpoints + 1, instances, sources };
-    // Sinks first: the positions in this checkpoint may be committed only once what they produced is out.
+    const sinks = this.job.snapshotSinks();
+    const frame: Frame = { checkpoint: this.checkpoints + 1, instances, sources, sinks };
+    // Sinks first: the positions in this checkpoint may be committed only once what they produced is out (or staged).
     await this.job.flush();
     const bytes = frameBytes(frame);
     this.fd ??= fs.openSync(this.file, 'a');
@@ -175,6 +184,7 @@ export class LocalCheckpoints {
     this.logBytes += bytes.length;
     this.lastFrameBytes = bytes.length;
     this.job.checkpointComplete(sources);
+    this.job.sinksCheckpointComplete(sinks);
     if (this.logBytes > COMPACT_AT_BYTES) this.compact();
   }
 
@@ -183,6 +193,7 @@ export class LocalCheckpoints {
     const { frames } = readFrames(this.file);
     const merged = new Map<string, Map<string, Buffer | null>>();
     const sources: Record<string, unknown> = {};
+    const sinks: Record<string, unknown> = {};
     for (const frame of frames) {
       for (const [instance, records] of Object.entries(frame.instances)) {
         let m = merged.get(instance);
@@ -190,9 +201,10 @@ export class LocalCheckpoints {
         for (const r of records) { if (r.value === null) m.delete(r.key); else m.set(r.key, r.value); }
       }
       Object.assign(sources, frame.sources);
+      Object.assign(sinks, frame.sinks ?? {});
     }
     const frame: Frame = {
-      checkpoint: this.checkpoints, sources,
+      checkpoint: this.checkpoints, sources, sinks,
       instances: Object.fromEntries([...merged].map(([instance, m]) => [instance, [...m].map(([key, value]) => ({ key, value }))])),
     };
     const bytes = frameBytes(frame);

@@ -26,6 +26,7 @@ import { KeyedStateBackend } from '../state/backend.ts';
 import { InternalTimerService } from '../state/timers.ts';
 import { systemTime, type ProcessingTimeService } from '../time.ts';
 import { WatermarkCoordinator, WatermarkGenerator } from '../watermarks.ts';
+import { uidOf } from '../distributed/task-state.ts';
 
 interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: (value: unknown, ts: number | undefined) => void }
 
@@ -44,6 +45,14 @@ export interface LocalJobOptions {
    * open(): a stage worker task restores its checkpoint here.
    */
   onCreated?: () => void;
+  /**
+   * Runs when the job has ended without failing (its inputs ended, or stop()),
+   * after its instances closed and before its sinks close: the last
+   * checkpoint, which publishes what checkpointing sinks staged.
+   */
+  beforeSinksClose?: () => Promise<void>;
+  /** Adjusts a sink's context before it is created (a stage worker task gives its file sinks a file of their own). */
+  sinkContext?: (ctx: SinkContext) => SinkContext;
   /** Where edges to stages outside this job go (Kafka repartition topics in a distributed worker). */
   remote?: {
     output(edgeId: string): (key: unknown, value: unknown, ts: number | undefined) => void;
@@ -271,6 +280,26 @@ export class LocalJob {
     }
   }
 
+  /** The states of the sinks that take part in checkpoints, by node uid, at a checkpoint's cut (call between records). */
+  snapshotSinks(): Record<string, unknown> {
+    const states: Record<string, unknown> = {};
+    for (const [nodeId, sink] of this.sinks) if (sink.snapshotState) states[uidOf(this.manifest, nodeId)] = sink.snapshotState();
+    return states;
+  }
+
+  /** Gives each sink that takes part in checkpoints its state from the last checkpoint (none: a fresh start); from `onCreated`. */
+  initializeSinks(states: Record<string, unknown>): void {
+    for (const [nodeId, sink] of this.sinks) sink.initializeState?.(states[uidOf(this.manifest, nodeId)]);
+  }
+
+  /** The checkpoint holding these sink states is durable: the sinks publish what they staged for it. */
+  sinksCheckpointComplete(states: Record<string, unknown>): void {
+    for (const [nodeId, sink] of this.sinks) {
+      const uid = uidOf(this.manifest, nodeId);
+      if (uid in states) sink.notifyCheckpointComplete?.(states[uid]);
+    }
+  }
+
   /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
   stop(): void { this.abort.abort(); }
 
@@ -298,6 +327,7 @@ export class LocalJob {
       await Promise.race([inputs, this.failedRun]);
       if (this.failed) throw this.failure;
       await Promise.race([Promise.all(this.closing), this.failedRun]);
+      if (this.options.beforeSinksClose) await Promise.race([this.options.beforeSinksClose(), this.failedRun]);
     } catch (error) {
       this.fail(error);
       if (error instanceof FailFastError) {
@@ -459,7 +489,8 @@ export class LocalJob {
       sink: (nodeId, create): SinkWriter => {
         let connector = this.sinks.get(nodeId);
         if (!connector) {
-          const ctx: SinkContext = { pipeline: graph.name, nodeId, options: optionsOf(nodeId), parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log };
+          const base: SinkContext = { pipeline: graph.name, nodeId, options: optionsOf(nodeId), parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log };
+          const ctx = this.options.sinkContext?.(base) ?? base;
           connector = this.options.createSink?.(nodeId, ctx) ?? create(ctx);
           this.sinks.set(nodeId, connector);
         }

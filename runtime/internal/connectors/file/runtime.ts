@@ -4,10 +4,12 @@
  * line that cannot be decoded goes to the dead-letter output with its file,
  * line number and reason. CSV cells are read as the declared type of their
  * field (SourceContext.columnTypes). Sinks buffer and write synchronously in
- * 64 KiB chunks to a temporary file next to the target, renamed over the
- * target when the job closes its sinks (end of input, SIGTERM, --fail-fast)
- * and deleted when it fails, so the target never holds a half-written output
- * (after a kill -9 the temporary file stays, named `<file>.<pid>-<n>.tmp`).
+ * 64 KiB chunks. In a batch job they write a temporary file next to the
+ * target, renamed over the target when the job closes its sinks (end of
+ * input, SIGTERM) and deleted when it fails, so the target never holds a
+ * half-written output (after a kill -9 the temporary file stays, named
+ * `<file>.<pid>-<n>.tmp`). In a job that takes checkpoints they publish on
+ * checkpoints instead, exactly-once (see FileSink).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -179,23 +181,42 @@ export class FileCsvSource implements SourceConnector {
 /** Temporary files made by this process, numbered so two sinks of one process never share one. */
 let temporaryFiles = 0;
 
+/** What a streaming file sink's checkpoint holds: the target's length once published, and the in-progress bytes that make it up. */
+interface FileSinkState { target: number; start: number; end: number }
+
+/** In-progress bytes past which a completed checkpoint rewrites the in-progress file without them. */
+const ROTATE_BYTES = 64 << 20;
+
 /**
  * A synchronous, buffered file writer shared by every subtask of a sink in
- * one process. It writes `<file>.<pid>-<n>.tmp` in the target's folder (same
- * file system, so the rename is atomic), renames it over the target on close
- * and deletes it on abort.
+ * one process, in one of two modes.
+ *
+ * - Batch (a job without checkpoints): it writes `<file>.<pid>-<n>.tmp` in
+ *   the target's folder (same file system, so the rename is atomic), renames
+ *   it over the target on close and deletes it on abort.
+ * - Streaming (the job takes checkpoints: `initializeState` is called), as
+ *   Flink's FileSink: records go to `<file>.inprogress`; a checkpoint's cut
+ *   stages what was written (its offsets, in the checkpoint), and once the
+ *   checkpoint is durable those bytes are appended to the target and fsynced.
+ *   The target holds only the output of completed checkpoints. A restart
+ *   repairs the target to the length its last checkpoint says (finishing an
+ *   interrupted append from the in-progress file, or cutting off anything
+ *   after) and discards the in-progress rest, whose records the job
+ *   processes again: the target is exactly-once. A fresh start empties the
+ *   target, as a batch job's output replaces it.
  */
 abstract class FileSink implements SinkConnector {
-  private fd: number | null;
+  private fd: number | null = null;
   private chunks: string[] = [];
   private size = 0;
   private readonly target: string;
-  private readonly temporary: string;
+  private temporary: string | null = null;
+  /** Streaming mode: the in-progress file, the bytes written to it, where the unpublished ones start, the target's length. */
+  private streaming: { file: string; written: number; published: number; target: number } | null = null;
+  private closed = false;
   constructor(protected readonly ctx: SinkContext) {
     this.target = ctx.options.path as string;
     fs.mkdirSync(path.dirname(path.resolve(this.target)), { recursive: true });
-    this.temporary = `${this.target}.${process.pid}-${++temporaryFiles}.tmp`;
-    this.fd = fs.openSync(this.temporary, 'w');
   }
   protected abstract format(value: unknown): string;
   write(value: unknown): void {
@@ -205,46 +226,144 @@ abstract class FileSink implements SinkConnector {
     if (this.size >= 65536) this.drain();
   }
   private open(): number {
-    if (this.fd === null) throw new Error(`the file sink of ${this.target} is already closed`);
+    if (this.closed) throw new Error(`the file sink of ${this.target} is already closed`);
+    if (this.fd === null) {
+      if (this.streaming) {
+        this.fd = fs.openSync(this.streaming.file, 'a');
+      } else {
+        this.temporary = `${this.target}.${process.pid}-${++temporaryFiles}.tmp`;
+        this.fd = fs.openSync(this.temporary, 'w');
+      }
+    }
     return this.fd;
   }
   protected drain(): void {
     if (this.size === 0) return;
-    fs.writeSync(this.open(), this.chunks.join(''));
+    const bytes = Buffer.from(this.chunks.join(''));
+    fs.writeSync(this.open(), bytes);
+    if (this.streaming) this.streaming.written += bytes.length;
     this.chunks = [];
     this.size = 0;
   }
   async flush(): Promise<void> {
     this.drain();
-    fs.fsyncSync(this.open());
+    if (this.fd !== null) fs.fsyncSync(this.fd);
   }
-  /** The job ended normally: the output replaces the target file. */
-  async close(): Promise<void> {
-    await this.flush();
-    fs.closeSync(this.open());
+
+  initializeState(state: unknown): void {
+    const file = `${this.target}.inprogress`;
+    const targetLength = fs.existsSync(this.target) ? fs.statSync(this.target).size : -1;
+    const saved = state as FileSinkState | undefined;
+    let length = 0;
+    if (!saved) {
+      // A fresh start: the output replaces what the target had.
+      fs.writeFileSync(this.target, '');
+    } else {
+      length = saved.target;
+      const missing = saved.target - Math.max(0, targetLength);
+      if (missing > saved.end - saved.start || targetLength < 0) {
+        throw new Error(`${this.target} is shorter (${Math.max(0, targetLength)} bytes) than its last checkpoint can repair (${saved.target} bytes): was it changed or deleted? Delete the checkpoint folder to start over`);
+      }
+      if (missing > 0) {
+        // The checkpoint's append was cut short by a crash: finish it from the in-progress file.
+        const bytes = readRange(file, saved.end - missing, saved.end);
+        const fd = fs.openSync(this.target, 'a');
+        try { fs.writeSync(fd, bytes); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        this.ctx.log.info({ file: this.target, bytes: missing }, 'finished publishing the last checkpoint\'s output');
+      } else if (missing < 0) {
+        fs.truncateSync(this.target, saved.target);
+        this.ctx.log.warn({ file: this.target, bytes: -missing }, 'cut the file sink\'s target back to its last checkpoint');
+      }
+    }
+    // What the in-progress file holds beyond the checkpoint is processed again.
+    fs.writeFileSync(file, '');
+    syncFolder(path.dirname(path.resolve(this.target)));
+    this.streaming = { file, written: 0, published: 0, target: length };
+  }
+
+  snapshotState(): FileSinkState | undefined {
+    if (!this.streaming || this.closed) return undefined;
+    this.drain();
+    const { published, written, target } = this.streaming;
+    return { target: target + (written - published), start: published, end: written };
+  }
+
+  notifyCheckpointComplete(state: unknown): void {
+    const s = this.streaming;
+    const saved = state as FileSinkState | undefined;
+    if (!s || !saved || saved.end <= s.published) return;
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+    const bytes = readRange(s.file, saved.start, saved.end);
+    const fd = fs.openSync(this.target, 'a');
+    try { fs.writeSync(fd, bytes); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    s.target = saved.target;
+    s.published = saved.end;
+    if (s.written === s.published || s.published > ROTATE_BYTES) this.rotate();
+  }
+
+  /** Drops the published head of the in-progress file (keeping what came after the cut). */
+  private rotate(): void {
+    const s = this.streaming!;
+    const rest = s.written > s.published ? readRange(s.file, s.published, s.written) : Buffer.alloc(0);
+    if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
-    fs.renameSync(this.temporary, this.target);
+    fs.writeFileSync(s.file, rest);
+    s.written = rest.length;
+    s.published = 0;
+  }
+
+  /** The job ended normally: the output replaces the target file (batch); in streaming mode the last checkpoint published it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    // A batch job that wrote nothing still replaces the target, with an empty file.
+    if (!this.streaming) this.open();
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    this.closed = true;
+    if (this.streaming) return;
+    fs.renameSync(this.temporary!, this.target);
     syncFolder(path.dirname(path.resolve(this.target)));
   }
-  /** The job stopped under --fail-fast: the output so far goes to `<file>.partial`; the target keeps what it had. */
+  /** The job stopped under --fail-fast: the output so far goes to `<file>.partial` (batch) or stays in `<file>.inprogress`; the target keeps what it had. */
   async keepPartial(): Promise<string> {
     await this.flush();
-    fs.closeSync(this.open());
+    if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+    this.closed = true;
+    if (this.streaming) return this.streaming.file;
     const partial = `${this.target}.partial`;
-    fs.renameSync(this.temporary, partial);
+    if (this.temporary === null) fs.writeFileSync(partial, '');
+    else fs.renameSync(this.temporary, partial);
     syncFolder(path.dirname(path.resolve(this.target)));
     return partial;
   }
-  /** The job failed: the target keeps what it had, and the partial output is deleted. */
+  /** The job failed: the target keeps what it had; the partial output is deleted (batch) or left for the restart to discard. */
   async abort(): Promise<void> {
-    if (this.fd === null) return;
-    fs.closeSync(this.fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+    this.closed = true;
     this.chunks = [];
     this.size = 0;
-    fs.rmSync(this.temporary, { force: true });
+    if (this.temporary !== null && !this.streaming) fs.rmSync(this.temporary, { force: true });
   }
+}
+
+/** Bytes [from, to) of a file. */
+function readRange(file: string, from: number, to: number): Buffer {
+  const bytes = Buffer.alloc(to - from);
+  const fd = fs.openSync(file, 'r');
+  try {
+    let at = 0;
+    while (at < bytes.length) {
+      const n = fs.readSync(fd, bytes, at, bytes.length - at, from + at);
+      if (n === 0) throw new Error(`${file} ends before byte ${to}: the in-progress output of a checkpoint is missing`);
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return bytes;
 }
 
 /** Makes a rename in a folder durable (best effort: some platforms cannot fsync a folder). */
