@@ -70,15 +70,15 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore(), beforeSinksClose: () => checkpoints!.checkpoint() } : {});
     if (checkpointing) {
       checkpoints = new LocalCheckpoints(job, manifest, log);
-      checkpoints.load();
+      await checkpoints.load();
       checkpoints.start(manifest.checkpoint?.interval ?? 200);
     }
-    log.info({ mode: manifest.mode, stages: stages.map((s) => s.id), checkpoints: checkpoints?.directory }, 'job started');
+    log.info({ mode: manifest.mode, stages: stages.map((s) => s.id), checkpoints: checkpoints?.location }, 'job started');
     const running = Date.now();
     try {
       await job.run();
     } finally {
-      checkpoints?.close();
+      await checkpoints?.close();
     }
     for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded, made a function throw or had an invalid key, and went to the dead-letter file');

@@ -42,20 +42,6 @@ function callIndex(sourceFile: ts.SourceFile): Map<string, ts.CallExpression> {
   return index;
 }
 
-/** The `name: ...` property of the options object of the file's `pipeline(name, build, options)` call. */
-function findPipelineOption(sourceFile: ts.SourceFile, name: string): ts.Node | null {
-  let found: ts.Node | null = null;
-  const visit = (node: ts.Node): void => {
-    if (found) return;
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'pipeline' && node.arguments[2] && ts.isObjectLiteralExpression(node.arguments[2])) {
-      found = node.arguments[2].properties.find((p) => p.name && ts.isIdentifier(p.name) && p.name.text === name) ?? null;
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(sourceFile);
-  return found;
-}
-
 /** What analyze checks beyond the pipeline itself. */
 export interface AnalyzeOptions {
   /** The previous build's manifest, to check that this build keeps its operators' state (state-compatibility.ts). */
@@ -115,12 +101,5 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan, options: Analy
   const edges = edgeSchemas(ctx, physical, (node) => callAt(node.site));
   found.push(...edges.diagnostics);
   if (physical) found.push(...checkWorkerSources(plan, physical, loaded.host, (node) => callAt(node.site)));
-  if (plan.checkpoint.store === 'redis') {
-    const option = findPipelineOption(loaded.entry, 'checkpoint');
-    found.push(diagnostics.notSupportedYet(option ? locationOfNode(loaded.host, option) : { ...NO_LOCATION, file: plan.file }, {
-      feature: "The 'redis' checkpoint store",
-      hint: "Leave out 'store': stage workers keep their state in Kafka changelog topics, local.mjs in PIPEC_CHECKPOINT_DIR.",
-    }));
-  }
   return { plan, functions, diagnostics: found, ...(Object.keys(columnTypes).length > 0 ? { columnTypes } : {}), edgeSchemas: edges.schemas, state, ...(upgrade?.compared ? { previousManifest: upgrade.compared } : {}) };
 }

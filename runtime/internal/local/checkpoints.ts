@@ -84,43 +84,159 @@ export function frameBytes(frame: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Periodic file checkpoints of one LocalJob. */
-export class LocalCheckpoints {
+/** Where a one-process job's checkpoint log lives: an append-only sequence of frames, replaced as a whole when compacted. */
+interface CheckpointLog {
+  /** Where it is (logs). */
+  readonly location: string;
+  /** The complete frames, in order (a torn last one, after a crash, is dropped). */
+  read(): Promise<Frame[]>;
+  /** Appends a frame durably; resolves with its size in bytes. */
+  append(frame: Frame): Promise<number>;
+  /** Replaces every frame with this one, atomically; resolves with its size. */
+  replace(frame: Frame): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The `file` store: `<directory>/checkpoints.log`, CRC-framed, fsynced; compaction through a temporary file and a rename. */
+class FileCheckpointLog implements CheckpointLog {
   private readonly file: string;
   private fd: number | null = null;
-  private checkpoints = 0;
-  private restored = new Map<string, RestoredState>();
-  private positions: Record<string, unknown> = {};
-  private sinkStates: Record<string, unknown> = {};
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
-  private logBytes = 0;
-  private lastFrameBytes = 0;
-
-  constructor(private readonly job: LocalJob, private readonly manifest: Manifest, private readonly log: Logger, readonly directory = checkpointDirectory(manifest)) {
+  constructor(private readonly directory: string, private readonly log: Logger) {
     this.file = path.join(directory, LOG);
   }
-
-  /** Reads the log (before the job starts). */
-  load(): void {
+  get location(): string { return this.directory; }
+  async read(): Promise<Frame[]> {
     fs.mkdirSync(this.directory, { recursive: true });
     const { frames, validBytes } = readFrames(this.file);
     if (fs.existsSync(this.file) && fs.statSync(this.file).size > validBytes) {
       this.log.warn({ file: this.file, kept: validBytes }, 'the last checkpoint was torn by a crash: resuming from the one before');
       fs.truncateSync(this.file, validBytes);
     }
+    return frames;
+  }
+  async append(frame: Frame): Promise<number> {
+    const bytes = frameBytes(frame);
+    this.fd ??= fs.openSync(this.file, 'a');
+    fs.writeSync(this.fd, bytes);
+    fs.fsyncSync(this.fd);
+    return bytes.length;
+  }
+  async replace(frame: Frame): Promise<number> {
+    const bytes = frameBytes(frame);
+    const tmp = `${this.file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, bytes);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    fs.renameSync(tmp, this.file);
+    const dir = fs.openSync(this.directory, 'r');
+    fs.fsyncSync(dir);
+    fs.closeSync(dir);
+    return bytes.length;
+  }
+  async close(): Promise<void> {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * The `redis` store (PIPEC_REDIS_URL): the frames are the elements of the list
+ * `pipec:checkpoints:<pipeline>`. An element is written whole or not at all,
+ * and compaction replaces the list in one MULTI/EXEC. A checkpoint is as
+ * durable as the server's persistence makes it (appendonly with appendfsync
+ * always for every write; the default everysec may lose the last second of
+ * checkpoints if Redis itself crashes). While Redis is unreachable the client
+ * reconnects with backoff and checkpoints wait; the job goes on.
+ */
+class RedisCheckpointLog implements CheckpointLog {
+  private client: Promise<RedisClient> | null = null;
+  readonly key: string;
+  constructor(pipeline: string, private readonly log: Logger) {
+    this.key = `pipec:checkpoints:${pipeline}`;
+  }
+  get location(): string { return `redis ${this.key}`; }
+  private connect(): Promise<RedisClient> {
+    return (this.client ??= (async () => {
+      const url = process.env.PIPEC_REDIS_URL;
+      if (!url) throw new Error("checkpoint: { store: 'redis' } needs PIPEC_REDIS_URL (redis://[:password@]host:port[/db])");
+      const { Redis } = await import('ioredis');
+      // Commands wait while the connection is down, also before the first one succeeds (a checkpoint, or the restore
+      // before the job starts, waits; the job goes on), instead of failing after 20 retries.
+      const client = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(200 * attempt, 5000) });
+      client.on('error', (error: Error) => this.log.warn({ err: error.message }, 'checkpoint store: Redis connection error; retrying'));
+      return client;
+    })());
+  }
+  async read(): Promise<Frame[]> {
+    const client = await this.connect();
+    return (await client.lrangeBuffer(this.key, 0, -1)).map((bytes) => v8.deserialize(bytes) as Frame);
+  }
+  async append(frame: Frame): Promise<number> {
+    const bytes = v8.serialize(frame);
+    await (await this.connect()).rpush(this.key, bytes);
+    return bytes.length;
+  }
+  async replace(frame: Frame): Promise<number> {
+    const bytes = v8.serialize(frame);
+    const result = await (await this.connect()).multi().del(this.key).rpush(this.key, bytes).exec();
+    const failed = result?.find(([error]) => error);
+    if (!result || failed) throw new Error(`checkpoint store: compacting ${this.key} failed: ${failed?.[0]?.message ?? 'the transaction was aborted'}`);
+    return bytes.length;
+  }
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (client) await client.then((c) => c.quit()).catch(() => undefined);
+  }
+}
+
+/** The part of ioredis the store uses. */
+interface RedisClient {
+  lrangeBuffer(key: string, start: number, stop: number): Promise<Buffer[]>;
+  rpush(key: string, value: Buffer): Promise<number>;
+  multi(): { del(key: string): ReturnType<RedisClient['multi']>; rpush(key: string, value: Buffer): ReturnType<RedisClient['multi']>; exec(): Promise<Array<[Error | null, unknown]> | null> };
+  quit(): Promise<unknown>;
+}
+
+/** Periodic checkpoints of one LocalJob, to the pipeline's store (`file` unless `checkpoint.store` is 'redis'). */
+export class LocalCheckpoints {
+  private readonly store: CheckpointLog;
+  private checkpoints = 0;
+  private restored = new Map<string, RestoredState>();
+  private positions: Record<string, unknown> = {};
+  private sinkStates: Record<string, unknown> = {};
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private busy = false;
+  private logBytes = 0;
+  private lastFrameBytes = 0;
+
+  constructor(private readonly job: LocalJob, private readonly manifest: Manifest, private readonly log: Logger, directory = checkpointDirectory(manifest)) {
+    this.store = manifest.checkpoint?.store === 'redis' ? new RedisCheckpointLog(manifest.pipeline, log) : new FileCheckpointLog(directory, log);
+  }
+
+  /** Where the checkpoints are (a folder, or a Redis key). */
+  get location(): string { return this.store.location; }
+
+  /** Reads the log (before the job starts). */
+  async load(): Promise<void> {
+    const frames = await this.store.read();
+    let bytes = 0;
     for (const frame of frames) {
       this.checkpoints = frame.checkpoint;
       for (const [instance, records] of Object.entries(frame.instances)) {
         let state = this.restored.get(instance);
         if (!state) { state = new RestoredState(); this.restored.set(instance, state); }
-        for (const r of records) state.add(r.key, r.value);
+        for (const r of records) { state.add(r.key, r.value); bytes += r.key.length + (r.value?.length ?? 0); }
       }
       Object.assign(this.positions, frame.sources);
       Object.assign(this.sinkStates, frame.sinks ?? {});
     }
-    this.logBytes = validBytes;
-    if (frames.length) this.log.info({ directory: this.directory, checkpoint: this.checkpoints, instances: this.restored.size }, 'restoring from the last checkpoint');
+    this.logBytes = bytes;
+    if (frames.length) this.log.info({ store: this.store.location, checkpoint: this.checkpoints, instances: this.restored.size }, 'restoring from the last checkpoint');
   }
 
   /** Restores state and source positions into the job's freshly created instances (LocalJob's onCreated). */
@@ -136,9 +252,12 @@ export class LocalCheckpoints {
     this.restored = new Map();
   }
 
-  /** Checkpoints every `interval` ms until stopped. */
+  /** Checkpoints every `interval` ms until stopped (a tick while a checkpoint is still being written is skipped). */
   start(interval: number): void {
-    this.timer = setInterval(() => { void this.checkpoint().catch((error: unknown) => this.job.fail(error)); }, interval);
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      void this.checkpoint().catch((error: unknown) => this.job.fail(error));
+    }, interval);
     this.timer.unref();
   }
 
@@ -157,40 +276,42 @@ export class LocalCheckpoints {
 
   private async take(): Promise<void> {
     if (this.job.hasFailed) return;
-    // The cut: synchronous, between two records.
-    const instances: Record<string, ChangelogRecord[]> = {};
-    for (const [stage, runtimes] of this.job.runtimes.entries()) {
-      if (!runtimes) continue;
-      for (const [subtask, runtime] of runtimes.entries()) {
-        const meta: TaskMeta = {
-          version: 1, checkpoint: this.checkpoints + 1, positions: {}, partitionWatermarks: {},
-          coordinator: runtime.coordinator.snapshot(),
-          generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(this.manifest, nodeId), g.maxSeen]),
-          ended: false,
-        };
-        instances[`${stage}/${subtask}`] = [...takeStateChanges(runtime, this.manifest), metaRecord(meta)];
+    this.busy = true;
+    try {
+      // The cut: synchronous, between two records.
+      const instances: Record<string, ChangelogRecord[]> = {};
+      for (const [stage, runtimes] of this.job.runtimes.entries()) {
+        if (!runtimes) continue;
+        for (const [subtask, runtime] of runtimes.entries()) {
+          const meta: TaskMeta = {
+            version: 1, checkpoint: this.checkpoints + 1, positions: {}, partitionWatermarks: {},
+            coordinator: runtime.coordinator.snapshot(),
+            generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(this.manifest, nodeId), g.maxSeen]),
+            ended: false,
+          };
+          instances[`${stage}/${subtask}`] = [...takeStateChanges(runtime, this.manifest), metaRecord(meta)];
+        }
       }
+      const sources = this.job.sourcePositions();
+      const sinks = this.job.snapshotSinks();
+      const frame: Frame = { checkpoint: this.checkpoints + 1, instances, sources, sinks };
+      // Sinks first: the positions in this checkpoint may be committed only once what they produced is out (or staged).
+      await this.job.flush();
+      const bytes = await this.store.append(frame);
+      this.checkpoints = frame.checkpoint;
+      this.logBytes += bytes;
+      this.lastFrameBytes = bytes;
+      this.job.checkpointComplete(sources);
+      this.job.sinksCheckpointComplete(sinks);
+      if (this.logBytes > COMPACT_AT_BYTES) await this.compact();
+    } finally {
+      this.busy = false;
     }
-    const sources = this.job.sourcePositions();
-    const sinks = this.job.snapshotSinks();
-    const frame: Frame = { checkpoint: this.checkpoints + 1, instances, sources, sinks };
-    // Sinks first: the positions in this checkpoint may be committed only once what they produced is out (or staged).
-    await this.job.flush();
-    const bytes = frameBytes(frame);
-    this.fd ??= fs.openSync(this.file, 'a');
-    fs.writeSync(this.fd, bytes);
-    fs.fsyncSync(this.fd);
-    this.checkpoints = frame.checkpoint;
-    this.logBytes += bytes.length;
-    this.lastFrameBytes = bytes.length;
-    this.job.checkpointComplete(sources);
-    this.job.sinksCheckpointComplete(sinks);
-    if (this.logBytes > COMPACT_AT_BYTES) this.compact();
   }
 
-  /** Rewrites the log as one frame with the latest value of every key (tmp file, fsync, rename, fsync the directory). */
-  private compact(): void {
-    const { frames } = readFrames(this.file);
+  /** Rewrites the log as one frame with the latest value of every key. */
+  private async compact(): Promise<void> {
+    const frames = await this.store.read();
     const merged = new Map<string, Map<string, Buffer | null>>();
     const sources: Record<string, unknown> = {};
     const sinks: Record<string, unknown> = {};
@@ -207,27 +328,16 @@ export class LocalCheckpoints {
       checkpoint: this.checkpoints, sources, sinks,
       instances: Object.fromEntries([...merged].map(([instance, m]) => [instance, [...m].map(([key, value]) => ({ key, value }))])),
     };
-    const bytes = frameBytes(frame);
-    if (bytes.length * 4 > this.logBytes) return; // mostly live state: compacting would not gain much yet
-    const tmp = `${this.file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
-    fs.renameSync(tmp, this.file);
-    const dir = fs.openSync(this.directory, 'r');
-    fs.fsyncSync(dir);
-    fs.closeSync(dir);
-    this.log.info({ before: this.logBytes, after: bytes.length, lastCheckpoint: this.lastFrameBytes }, 'checkpoint log compacted');
-    this.logBytes = bytes.length;
+    const size = v8.serialize(frame).length;
+    if (size * 4 > this.logBytes) return; // mostly live state: compacting would not gain much yet
+    const before = this.logBytes;
+    this.logBytes = await this.store.replace(frame);
+    this.log.info({ store: this.store.location, before, after: this.logBytes, lastCheckpoint: this.lastFrameBytes }, 'checkpoint log compacted');
   }
 
-  /** Closes the log file. */
-  close(): void {
+  /** Closes the store. */
+  async close(): Promise<void> {
     this.stop();
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    await this.store.close();
   }
 }

@@ -8,4 +8,4 @@ export default pipeline('error-not-supported', (p) => {
   scores.sink(mysql.upsert<Score>({ table: 'scores', key: ['user'] }));
   scores.sink(redis.set<Score>({ key: (s) => s.user, value: (s) => String(s.points) }));
   p.source(kafka.source<Score>({ topic: 'scores', format: 'json', startFrom: { timestamp: 1_700_000_000_000 } })).sink(kafka.sink({ topic: 'copy', format: 'json' }));
-}, { checkpoint: { interval: '10s', store: 'redis' } });
+});
