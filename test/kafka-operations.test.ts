@@ -259,3 +259,42 @@ test('a stage worker\'s file sink publishes on checkpoints: after kill -9 and a 
   }
   assert.deepEqual(Object.fromEntries(got), Object.fromEntries(expected), logs[2].join('').slice(-3000));
 });
+
+test('a source stage resumes its generator after kill -9 from its checkpointed position, and once its sources ended and committed a restart sends nothing again: the final totals count every record once', { timeout: 180_000 }, async () => {
+  const { run, stage } = await build('test/fixtures/kafka/generated-bounded.ts', 'kgb');
+  const count = 3000;
+  // Every source is bounded, so this is a batch job: stage 1 emits each key's final total once, at the end.
+  const totals = new Map<string, { key: string; seq: number; total: number }>();
+  for (let i = 0; i < count; i++) {
+    const key = `k${i % 7}`;
+    const t = totals.get(key) ?? { key, seq: 0, total: 0 };
+    t.seq++; t.total += i;
+    totals.set(key, t);
+  }
+  const expected = [...totals.values()].map((t) => JSON.stringify(t)).sort();
+  const logs: string[][] = [[], [], [], []];
+  const start = (i: number, log: string[]) => { const w = startWorker(stage(i), [], { RUN: run }, log); workers.push(w); return w; };
+  const exit = (w: ChildProcess) => new Promise<number | null>((resolve) => w.once('exit', resolve));
+  const downstream = start(1, logs[1]);
+  let source = start(0, logs[0]);
+  // Killed mid-stream (the generator makes 250 records a second, 12 s in all), then started again.
+  await waitForLog(logs[0], /worker started/);
+  await sleep(4000);
+  source.kill('SIGKILL');
+  await sleep(300);
+  source = start(0, logs[2]);
+  await waitForLog(logs[2], /source task restored from its checkpoint/);
+  const restored = JSON.parse(logs[2].join('').split('\n').find((l) => l.includes('source task restored from its checkpoint'))!) as { positions: Record<string, number> };
+  const next = Object.values(restored.positions)[0];
+  assert.ok(next > 0 && next < count, `the generator resumes in the middle, at ${next}`);
+  assert.equal(await exit(source), 0, logs[2].join('').slice(-2000));
+  assert.match(logs[2].join(''), /source task ended: its output is committed/);
+  // Started once more after it ended: it restores "ended" and sends nothing.
+  const again = start(0, logs[3]);
+  assert.equal(await exit(again), 0, logs[3].join('').slice(-2000));
+  assert.match(logs[3].join(''), /its sources had ended and their output is committed/);
+  assert.equal(await exit(downstream), 0, logs[1].join('').slice(-2000));
+  const output = await readUntil(`${run}-out`, (v) => v.length >= expected.length, 30_000);
+  await sleep(1000);
+  assert.deepEqual((await readUntil(`${run}-out`, () => false, 2_000)).sort(), expected, `${output.length} read\n${logs[1].join('').slice(-2000)}`);
+});

@@ -37,6 +37,8 @@ export interface TaskMeta {
   ended: boolean;
   /** Per sink uid that takes part in checkpoints (a file sink): what this checkpoint publishes once committed. */
   sinks?: Record<string, unknown>;
+  /** A source stage's task: the positions of its sources (`<node>/<subtask>`: a generator's next index, a file's line). */
+  sources?: Record<string, unknown>;
 }
 
 export const META_KEY = 'meta';

@@ -820,39 +820,103 @@ export class StageWorker {
     await within(removing, 5000);
   }
 
-  /** A stage whose sources are files, collections or generators: one task that runs them, writing to Kafka. */
+  /**
+   * A stage whose sources are files, collections or generators: one task that
+   * runs them, writing to Kafka, checkpointed like a task of a Kafka-fed stage.
+   * Every `checkpoint.interval` its output since the last checkpoint, its
+   * sources' positions (a generator's next index, a file's line) and its
+   * state go out together: under exactly-once in one transaction of its
+   * transactional producer (`<group>-task-0`), with the state and positions
+   * in the stage's changelog (partition = subtask). A restarted source stage
+   * resumes after its last checkpoint instead of reading its sources again,
+   * and one whose sources had ended and whose output is committed does
+   * nothing again.
+   */
   private async runSourceTask(stopRequested: () => boolean): Promise<void> {
     this.metrics.health = () => (this.failure ? 'failed' : null);
-    const producerId = `${this.stage.id}-0`;
+    const { stage, manifest, log } = this;
+    const producerId = `${stage.id}-0`;
+    const subtasks = stage.parallelism;
+    await this.client.ensureTopics([{ topic: this.changelog, partitions: subtasks, compact: true }], { grow: true });
+    const producer = this.exactlyOnce ? await this.client.transactionalProducer(`${this.transactionalPrefix}-0`) : null;
+    const restored = Array.from({ length: subtasks }, () => new RestoredState());
+    await this.client.readPartitions(this.changelog, restored.map((_, partition) => ({ partition })), (partition, key, value) => { if (key !== null) restored[partition].add(key, value); });
+    const metas = restored.map((r) => r.meta);
+    let checkpoints = Math.max(0, ...metas.map((m) => m?.checkpoint ?? 0));
+    if (metas[0]?.ended) {
+      log.info({ checkpoint: checkpoints }, 'source task restored: its sources had ended and their output is committed');
+      await producer?.close();
+      await closeProcessKafka();
+      return;
+    }
+    const positions: Record<string, unknown> = Object.assign({}, ...metas.map((m) => m?.sources ?? {}));
     const watermarks = new Map<string, number | 'idle' | 'active'>();
-    const job = new LocalJob(this.graph, [this.stage], this.manifest, this.log, this.deadLetterOutput, {
+    let stopped = false;
+    let ended = false;
+    const job: LocalJob = new LocalJob(this.graph, [stage], manifest, log, this.deadLetterOutput, {
+      trackState: true,
+      checkpointing: true,
+      onCreated: () => {
+        for (let subtask = 0; subtask < subtasks; subtask++) restored[subtask].applyTo(job.runtimes[stage.id][subtask], manifest, manifest.stages[stage.id].nodes);
+        job.restoreSourcePositions(positions);
+        job.initializeSinks(metas[0]?.sinks ?? {});
+      },
       createSink: (nodeId, ctx) => this.outboxSink(null, nodeId, ctx),
       remote: { output: (edgeId) => this.edgeOutput(edgeId, null), watermark: (edgeId, message) => { watermarks.set(edgeId, message); } },
+      // The last checkpoint, once the sources stopped (SIGTERM) or ended (then marked ended: a restart does nothing).
+      beforeSinksClose: async () => { ended = !stopped; await checkpoint(); },
     });
-    let sending: Promise<void> = Promise.resolve();
-    const flush = (): Promise<void> => {
+    if (metas.some(Boolean)) log.info({ checkpoint: checkpoints, positions }, 'source task restored from its checkpoint');
+    let running: Promise<void> = Promise.resolve();
+    let busy = false;
+    const take = async (): Promise<void> => {
+      // The cut, between two records: output, watermarks, state changes and source positions.
       for (const [edgeId, message] of watermarks) this.watermarkMarkers(edgeId, producerId, message, this.sourceTaskOutput);
       watermarks.clear();
-      const records = this.sourceTaskOutput.splice(0);
-      const sent = sending.then(async () => {
-        if (!records.length) return;
-        this.producer ??= await processKafka(this.log).producer;
-        await this.producer.send(records);
-        for (const r of records) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
-      });
-      sending = sent.catch(() => undefined);
-      return sent;
+      const output = this.sourceTaskOutput.splice(0);
+      const sources = job.sourcePositions();
+      const sinks = job.snapshotSinks();
+      const changelog: OutgoingRecord[] = [];
+      for (let subtask = 0; subtask < subtasks; subtask++) {
+        const runtime = job.runtimes[stage.id]?.[subtask];
+        if (!runtime) continue;
+        const meta: TaskMeta = {
+          version: 1, checkpoint: checkpoints + 1, positions: {}, partitionWatermarks: {},
+          coordinator: runtime.coordinator.snapshot(),
+          generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(manifest, nodeId), g.maxSeen]),
+          ended, sources, ...(subtask === 0 ? { sinks } : {}),
+        };
+        for (const r of [...takeStateChanges(runtime, manifest), metaRecord(meta)]) changelog.push({ topic: this.changelog, partition: subtask, key: r.key, value: r.value });
+      }
+      await job.flush();
+      try {
+        if (producer) await producer.commit([...output, ...changelog], null);
+        else await this.sendAndCommit([...output, ...changelog], []);
+      } catch (error) {
+        if (error instanceof FencedError) throw new Error('another worker now runs the sources of this stage (a second replica of a source stage?): this one stops without committing', { cause: error });
+        throw error;
+      }
+      checkpoints++;
+      job.checkpointComplete(sources);
+      job.sinksCheckpointComplete(sinks);
+      for (const r of output) if (!r.headers) this.metrics.recordsOut.inc({ topic: r.topic });
+    };
+    const checkpoint = (): Promise<void> => {
+      const run = running.then(async () => { busy = true; try { await take(); } finally { busy = false; } });
+      running = run.catch(() => undefined);
+      return run;
     };
     const interval = this.manifest.checkpoint?.interval ?? 200;
-    const flushing = setInterval(() => { flush().catch((error: unknown) => job.fail(error)); }, Math.min(100, interval));
-    this.stop = () => job.stop();
-    if (stopRequested()) job.stop();
+    const ticking = setInterval(() => { if (!busy) checkpoint().catch((error: unknown) => job.fail(error)); }, interval);
+    this.stop = () => { stopped = true; job.stop(); };
+    if (stopRequested()) this.stop('signal');
     try {
       await job.run();
+      if (ended) log.info({ checkpoint: checkpoints }, 'source task ended: its output is committed');
     } finally {
-      // Also on failure: what the records before it produced is sent (no end-of-input watermark then).
-      clearInterval(flushing);
-      await flush();
+      // On failure nothing more is committed: a restart resumes from the last checkpoint.
+      clearInterval(ticking);
+      await producer?.close().catch(() => undefined);
       await closeProcessKafka();
     }
   }

@@ -47,22 +47,51 @@ async function* linesOf(file: string, signal: AbortSignal): AsyncGenerator<[stri
   }
 }
 
+/**
+ * Where a file source is, for checkpoints: the index of the file in its sorted
+ * list and the last line of it that was read (emitted or dead-lettered). A
+ * source restored from it skips the files before and those lines (input
+ * files are taken to stay as they were).
+ */
+abstract class PositionedFileSource implements SourceConnector {
+  protected position = { file: 0, line: 0 };
+  constructor(protected readonly ctx: SourceContext) {}
+  abstract run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void>;
+  snapshotPosition(): { file: number; line: number } { return { ...this.position }; }
+  restorePosition(position: unknown): void {
+    const p = position as { file?: unknown; line?: unknown } | null;
+    if (p && typeof p.file === 'number' && typeof p.line === 'number') this.position = { file: p.file, line: p.line };
+  }
+  /** The files to read, from the restored one on, each with the number of its lines already read. */
+  protected async files(): Promise<Array<{ file: string; index: number; skip: number }>> {
+    const all = await resolveInputFiles(this.ctx.options.path);
+    const from = this.position.file;
+    return all.map((file, index) => ({ file, index, skip: index === from ? this.position.line : 0 })).filter((f) => f.index >= from);
+  }
+  /** Marks a line of a file as read. */
+  protected read(index: number, line: number): void { this.position = { file: index, line }; }
+}
+
 /** `file.lines`: one string per line. */
-export class FileLinesSource implements SourceConnector {
-  constructor(private readonly ctx: SourceContext) {}
+export class FileLinesSource extends PositionedFileSource {
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
-    for (const file of await resolveInputFiles(this.ctx.options.path)) {
-      for await (const [line] of linesOf(file, this.ctx.signal)) emit(line, undefined);
+    for (const { file, index, skip } of await this.files()) {
+      for await (const [line, number] of linesOf(file, this.ctx.signal)) {
+        if (number <= skip) continue;
+        this.read(index, number);
+        emit(line, undefined);
+      }
     }
   }
 }
 
 /** `file.jsonl`: one JSON value per line; blank lines are skipped, bad JSON goes to the dead-letter output. */
-export class FileJsonlSource implements SourceConnector {
-  constructor(private readonly ctx: SourceContext) {}
+export class FileJsonlSource extends PositionedFileSource {
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
-    for (const file of await resolveInputFiles(this.ctx.options.path)) {
+    for (const { file, index, skip } of await this.files()) {
       for await (const [line, number] of linesOf(file, this.ctx.signal)) {
+        if (number <= skip) continue;
+        this.read(index, number);
         if (line.trim() === '') continue;
         let value: unknown;
         try {
@@ -144,13 +173,12 @@ function rowDecoder(columnTypes: Readonly<Record<string, string>>): (row: Record
  * keeps `00123`); when the record type is not known, numeric-looking cells
  * become numbers. Malformed rows and cells go to the dead-letter output.
  */
-export class FileCsvSource implements SourceConnector {
-  constructor(private readonly ctx: SourceContext) {}
+export class FileCsvSource extends PositionedFileSource {
   async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
     const { columns, header, delimiter = ',' } = this.ctx.options as { columns?: string[]; header?: boolean; delimiter?: string };
     const useHeader = header ?? columns === undefined;
     const decode = this.ctx.columnTypes ? rowDecoder(this.ctx.columnTypes) : null;
-    for (const file of await resolveInputFiles(this.ctx.options.path)) {
+    for (const { file, index, skip } of await this.files()) {
       const parser = fs.createReadStream(file).pipe(parseCsv({
         delimiter, columns: columns ? [...columns] : useHeader, from_line: columns && useHeader ? 2 : 1,
         bom: true, cast: decode === null, skip_empty_lines: true, trim: false, info: true, raw: true,
@@ -162,6 +190,8 @@ export class FileCsvSource implements SourceConnector {
       let count = 0;
       for await (const { record, info, raw } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
         if (this.ctx.signal.aborted) break;
+        if (info.lines <= skip) continue;
+        this.read(index, info.lines);
         let value: unknown = record;
         if (decode) {
           try {
