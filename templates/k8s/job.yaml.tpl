@@ -1,6 +1,7 @@
 # Stage {{STAGE_ID}}: {{OPERATORS}}
 # It ends when its bounded sources end, so it is a Job: a Deployment would start it
-# again and read its input again. A Job runs once; delete it to run it again. Files
+# again (it would find its sources ended and exit at once). Delete the Job and the
+# stage's changelog topic to run it again from the start. Files
 # it reads must be in the container at the paths the pipeline names, relative to
 # /app (mount them there).
 apiVersion: batch/v1
@@ -14,8 +15,9 @@ metadata:
 spec:
   parallelism: {{PARALLELISM}}
   completions: {{PARALLELISM}}
-  # A failed run is not retried: running the stage again sends its output again.
-  backoffLimit: 0
+  # A failed pod is retried: the stage resumes after its last checkpoint (its
+  # output, source positions and state commit together), so nothing is sent twice.
+  backoffLimit: 6
   template:
     metadata:
       labels:

@@ -132,15 +132,15 @@ function workloadYaml(workload: StageWorkload, names: Names): string {
     : '';
   const about = workload.consumesKafka
     ? ["Its workers (replicas: the stage's parallelism) share one Kafka consumer group; more", 'replicas than the partitions of its input topics would leave some idle.']
-    : ['Its sources run in one task: replicas is the stage\'s parallelism, and another replica', 'would run them again and send the same records twice.'];
+    : ['Its sources run in one checkpointed task (all of its parallel instances in one process): keep', 'one replica; a second one would take the task over and fence this one.'];
   return withoutBlankLines(template(workload.finishes ? 'k8s/job.yaml.tpl' : 'k8s/deployment.yaml.tpl', {
     STAGE_ID: String(stage.id),
     ABOUT: block(0, about.map((line) => `# ${line}`)),
     OPERATORS: stage.operators.join(' -> ').replace(/\s+/g, ' '),
     NAME: `${names.app}-stage-${stage.id}`,
     APP: names.app,
-    REPLICAS: String(stage.parallelism),
-    PARALLELISM: String(stage.parallelism),
+    REPLICAS: String(workload.consumesKafka ? stage.parallelism : 1),
+    PARALLELISM: '1', // a source stage's instances all run in one process (one checkpointed task)
     ANNOTATIONS: annotations,
     GRACE_SECONDS: String(GRACE_SECONDS),
     IMAGE: names.image,
