@@ -124,6 +124,9 @@ export function platformaticClient(brokers: string[], clientId: string, warn: (m
       }
       let broken: unknown = null;
       return {
+        async send() {
+          throw new Error('sending ahead in an open transaction is not supported by this benchmark\'s @platformatic/kafka client');
+        },
         async commit(records, offsets) {
           if (records.length === 0 && !offsets?.offsets.length) return [];
           // A fenced producer stays fenced: its task runs elsewhere. (The library's own handling recognizes only

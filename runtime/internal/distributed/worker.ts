@@ -86,7 +86,7 @@ function recordBytes(r: OutgoingRecord): number {
 /** How often a task sends its watermark or idle status again when it has sent none (ms). */
 const MARKER_RENEWAL_MS = 2000;
 
-/** A task's output buffer beyond which the batch loop checkpoints before fetching more (backpressure). */
+/** A task's output buffer beyond which the batch loop sends it ahead of the next checkpoint (into the open transaction) before fetching more. */
 const MAX_BUFFERED_OUTPUT = 20_000;
 
 /** A source whose records the worker delivers (the consumer, not the connector, reads Kafka). */
@@ -391,6 +391,30 @@ class Task {
     worker.checkpointed(this, output, changelog, Number(process.hrtime.bigint() - started) / 1e9, reason);
   }
 
+  /**
+   * Sends the output buffered so far without a checkpoint (a task whose
+   * output outgrows MAX_BUFFERED_OUTPUT between checkpoints): under
+   * exactly-once into the open transaction, visible with the next commit or
+   * never; under at-least-once as plain sends. Runs in the checkpoint chain.
+   */
+  sendAhead(): Promise<void> {
+    const run = this.checkpointing.then(async () => {
+      if (this.lost || this.outgoing.length === 0) return;
+      const records = this.outgoing;
+      this.outgoing = [];
+      try {
+        if (this.producer) await this.producer.send(records);
+        else await this.worker.sendAndCommit(records, []);
+      } catch (error) {
+        if (error instanceof FencedError) { this.lose('fenced: another worker now runs this task'); return; }
+        throw error;
+      }
+      this.worker.sent(records);
+    });
+    this.checkpointing = run.catch(() => undefined);
+    return run;
+  }
+
   /** The task now runs elsewhere (fenced, or its partition was revoked): it stops without committing. */
   lose(why: string): void {
     if (this.lost) return;
@@ -639,9 +663,14 @@ export class StageWorker {
     return produced;
   }
 
+  /** Counts output records sent (watermark markers are not records). */
+  sent(records: OutgoingRecord[]): void {
+    for (const r of records) if (!r.headers?.[WATERMARK_HEADER]) this.metrics.recordsOut.inc({ topic: r.topic });
+  }
+
   /** A task committed a checkpoint. */
   checkpointed(task: Task, output: OutgoingRecord[], changelog: OutgoingRecord[], seconds: number, reason: string): void {
-    for (const r of output) if (!r.headers?.[WATERMARK_HEADER]) this.metrics.recordsOut.inc({ topic: r.topic });
+    this.sent(output);
     this.metrics.checkpointSeconds.observe(seconds);
     let bytes = 0;
     for (const r of changelog) bytes += recordBytes(r);
@@ -748,7 +777,8 @@ export class StageWorker {
       this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
       const last = batch.records[batch.records.length - 1];
       if (last) this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
-      if (task.outgoing.length >= MAX_BUFFERED_OUTPUT || Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
+      if (task.outgoing.length >= MAX_BUFFERED_OUTPUT) await task.sendAhead();
+      if (Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
     }, {
       alive: () => { lastAlive = Date.now(); stoppedConsumer = null; },
       joined: (memberId) => members?.record(memberId),

@@ -6,7 +6,7 @@
  * (@platformatic/kafka) could implement it instead. Brokers come from
  * PIPEC_KAFKA_BROKERS (or --brokers), never from the pipeline file.
  */
-import { AssignerProtocol, Kafka, logLevel, type Consumer, type PartitionAssigner, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Consumer, type PartitionAssigner, type Producer, type Transaction } from 'kafkajs';
 import KafkajsBatch from 'kafkajs/src/consumer/batch.js';
 import type { Logger } from '../log.ts';
 
@@ -82,8 +82,14 @@ export interface GroupOffsets { group: string; offsets: Array<{ topic: string; p
  */
 export interface TransactionalProducer {
   /**
-   * Sends the records and commits the consumed offsets in one transaction:
-   * all of it becomes visible to read-committed consumers, or none. Throws
+   * Sends records ahead in the open transaction (opening one): they become
+   * visible with the next `commit`, or never. Throws FencedError as commit does.
+   */
+  send(records: OutgoingRecord[]): Promise<void>;
+  /**
+   * Sends the records and commits the consumed offsets in one transaction
+   * (with what `send` sent ahead in it): all of it becomes visible to
+   * read-committed consumers, or none. Throws
    * FencedError when another producer has taken over the transactional id.
    * Resolves with where the records went (the last attempt's offsets).
    */
@@ -251,6 +257,13 @@ interface KafkajsCluster {
 /** Kafka's isolation level for fetches that skip aborted transactions. */
 const READ_COMMITTED = 1;
 
+/** Consumed offsets as kafkajs's sendOffsets takes them. */
+function offsetsRequest(offsets: GroupOffsets): { consumerGroupId: string; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> } {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const o of offsets.offsets) { const list = topics.get(o.topic) ?? []; list.push({ partition: o.partition, offset: o.offset }); topics.set(o.topic, list); }
+  return { consumerGroupId: offsets.group, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
+}
+
 /** The kafkajs implementation. */
 export function kafkajsClient(brokers: string[], clientId: string, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -295,8 +308,49 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
       } catch (error) {
         throw fenced(error);
       }
+      /** A transaction that `send` opened and `commit` will finish. */
+      let open: { tx: Transaction; produced: Map<string, ProducedOffset> } | null = null;
+      const sendChunks = async (tx: Transaction, produced: Map<string, ProducedOffset>, records: OutgoingRecord[]) => {
+        for (const chunk of chunksBySize(records, 512 * 1024)) addProduced(produced, chunk, await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) }));
+      };
       return {
+        async send(records) {
+          if (records.length === 0) return;
+          open ??= { tx: await producer.transaction().catch((error: unknown) => { throw fenced(error); }), produced: new Map() };
+          try {
+            await sendChunks(open.tx, open.produced, records);
+          } catch (error) {
+            const { tx } = open;
+            open = null;
+            await tx.abort().catch(() => undefined);
+            throw fenced(error);
+          }
+        },
         async commit(records, offsets) {
+          if (open) {
+            // Records went out ahead in this transaction: it is finished here, or aborted with them.
+            const { tx, produced } = open;
+            open = null;
+            try {
+              await sendChunks(tx, produced, records);
+              if (offsets && offsets.offsets.length) {
+                for (let attempt = 1; ; attempt++) {
+                  try {
+                    await tx.sendOffsets(offsetsRequest(offsets));
+                    break;
+                  } catch (error) {
+                    if (attempt >= 8 || !isConcurrentTransactionError(error)) throw error;
+                    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+                  }
+                }
+              }
+              await tx.commit();
+              return [...produced.values()];
+            } catch (error) {
+              await tx.abort().catch(() => undefined);
+              throw fenced(error);
+            }
+          }
           if (records.length === 0 && (!offsets || offsets.offsets.length === 0)) return [];
           // The coordinator may still be completing the previous transaction (CONCURRENT_TRANSACTIONS), and kafkajs
           // does not retry every request on it (AddOffsetsToTxn): the whole transaction is retried after an abort.
@@ -304,12 +358,8 @@ export function kafkajsClient(brokers: string[], clientId: string, log: Logger):
             const tx = await producer.transaction().catch((error: unknown) => { throw fenced(error); });
             const produced = new Map<string, ProducedOffset>();
             try {
-              for (const chunk of chunksBySize(records, 512 * 1024)) addProduced(produced, chunk, await tx.sendBatch({ acks: -1, topicMessages: byTopic(chunk) }));
-              if (offsets && offsets.offsets.length) {
-                const topics = new Map<string, Array<{ partition: number; offset: string }>>();
-                for (const o of offsets.offsets) { const list = topics.get(o.topic) ?? []; list.push({ partition: o.partition, offset: o.offset }); topics.set(o.topic, list); }
-                await tx.sendOffsets({ consumerGroupId: offsets.group, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
-              }
+              await sendChunks(tx, produced, records);
+              if (offsets && offsets.offsets.length) await tx.sendOffsets(offsetsRequest(offsets));
               await tx.commit();
               return [...produced.values()];
             } catch (error) {
