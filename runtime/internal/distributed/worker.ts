@@ -402,6 +402,7 @@ class Task {
       if (this.lost || this.outgoing.length === 0) return;
       const records = this.outgoing;
       this.outgoing = [];
+      const started = Date.now();
       try {
         if (this.producer) await this.producer.send(records);
         else await this.worker.sendAndCommit(records, []);
@@ -410,6 +411,7 @@ class Task {
         throw error;
       }
       this.worker.sent(records);
+      this.worker.log.debug({ task: this.index, records: records.length, ms: Date.now() - started }, 'output sent ahead of the checkpoint');
     });
     this.checkpointing = run.catch(() => undefined);
     return run;
