@@ -116,3 +116,24 @@ export async function readMessagesUntil(topic: string, done: (messages: Array<{ 
     await consumer.disconnect();
   }
 }
+
+/** The outputs a keyed rolling count and sum of clicks must emit, as JSON lines `{ user, seq, total }` (each once, in any order). */
+export function rollingTotalLines(input: Array<{ user: string; n: number }>): Set<string> {
+  const expected = new Set<string>();
+  const running = new Map<string, { seq: number; total: number }>();
+  for (const c of input) {
+    const r = running.get(c.user) ?? { seq: 0, total: 0 };
+    r.seq++; r.total += c.n;
+    running.set(c.user, r);
+    expected.add(JSON.stringify({ user: c.user, seq: r.seq, total: r.total }));
+  }
+  return expected;
+}
+
+/** Compares the read outputs with rollingTotalLines' set and prints the counts: the outputs that are wrong and the expected ones missing. */
+export function compareRollingTotals(output: string[], expected: Set<string>): { wrong: string[]; missing: string[] } {
+  const wrong = output.filter((v) => !expected.has(v));
+  const missing = [...expected].filter((e) => !output.includes(e));
+  process.stderr.write(`  ${output.length} outputs for ${expected.size} expected: ${output.length - new Set(output).size} repeated, ${wrong.length} wrong, ${missing.length} missing\n`);
+  return { wrong, missing };
+}

@@ -23,6 +23,23 @@ after(async () => {
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Per user, the rolling totals a keyed reduce of these clicks emits, in order: seq 1..k with the running sum. */
+function expectedTotalsByUser(clicks: Array<{ user: string; n: number }>): Record<string, Array<{ seq: number; total: number }>> {
+  const expected: Record<string, Array<{ seq: number; total: number }>> = {};
+  for (const c of clicks) {
+    const list = (expected[c.user] ??= []);
+    list.push({ seq: list.length + 1, total: (list.at(-1)?.total ?? 0) + c.n });
+  }
+  return expected;
+}
+
+/** Output lines ({ user, seq, total } as JSON) grouped by user, in their order. */
+function totalsByUser(lines: string[]): Record<string, Array<{ seq: number; total: number }>> {
+  const got: Record<string, Array<{ seq: number; total: number }>> = {};
+  for (const t of lines.map((l) => JSON.parse(l) as { user: string; seq: number; total: number })) (got[t.user] ??= []).push({ seq: t.seq, total: t.total });
+  return got;
+}
+
 async function build(fixture: string, prefix: string) {
   const run = freshName(prefix);
   runs.push(run);
@@ -192,15 +209,7 @@ test('a worker restarted after kill -9 on the same machine removes its dead memb
   const totals = await readUntil(`${run}-totals`, (v) => v.length >= 3000, 60_000);
   second.kill('SIGTERM');
   // Every user's totals, in order, exactly once: seq 1..k with the running sum of its clicks.
-  const expected = new Map<string, Array<{ seq: number; total: number }>>();
-  for (const c of clicks(0, 3000)) {
-    const list = expected.get(c.user) ?? [];
-    list.push({ seq: list.length + 1, total: (list.at(-1)?.total ?? 0) + c.n });
-    expected.set(c.user, list);
-  }
-  const got = new Map<string, Array<{ seq: number; total: number }>>();
-  for (const t of totals.map((v) => JSON.parse(v) as { user: string; seq: number; total: number })) got.set(t.user, [...(got.get(t.user) ?? []), { seq: t.seq, total: t.total }]);
-  assert.deepEqual(Object.fromEntries(got), Object.fromEntries(expected), logs[2].join(''));
+  assert.deepEqual(totalsByUser(totals), expectedTotalsByUser(clicks(0, 3000)), logs[2].join(''));
   const log = logs[2].join('');
   assert.match(log, /"removed":true[^\n]*removed the member of a worker that died here/, log);
   const restored = log.split('\n').find((l) => l.includes('task restored from its checkpoint'));
@@ -247,17 +256,7 @@ test('a stage worker\'s file sink publishes on checkpoints: after kill -9 and a 
   second.kill('SIGTERM');
   s0.kill('SIGTERM');
   await exited;
-  const expected = new Map<string, Array<{ seq: number; total: number }>>();
-  for (const c of clicks(0, 3000)) {
-    const list = expected.get(c.user) ?? [];
-    list.push({ seq: list.length + 1, total: (list.at(-1)?.total ?? 0) + c.n });
-    expected.set(c.user, list);
-  }
-  const got = new Map<string, Array<{ seq: number; total: number }>>();
-  for (const t of fs.readFileSync(target, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { user: string; seq: number; total: number })) {
-    got.set(t.user, [...(got.get(t.user) ?? []), { seq: t.seq, total: t.total }]);
-  }
-  assert.deepEqual(Object.fromEntries(got), Object.fromEntries(expected), logs[2].join('').slice(-3000));
+  assert.deepEqual(totalsByUser(fs.readFileSync(target, 'utf8').split('\n').filter(Boolean)), expectedTotalsByUser(clicks(0, 3000)), logs[2].join('').slice(-3000));
 });
 
 test('a source stage resumes its generator after kill -9 from its checkpointed position, and once its sources ended and committed a restart sends nothing again: the final totals count every record once', { timeout: 180_000 }, async () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { buildFile, tempDir } from './helpers.ts';
-import { deleteTopics, freshName, kafkaBrokers, produce, readUntil, startWorker, waitForLog } from './kafka-helpers.ts';
+import { compareRollingTotals, deleteTopics, freshName, kafkaBrokers, produce, readUntil, rollingTotalLines, startWorker, waitForLog } from './kafka-helpers.ts';
 
 const processes: ChildProcess[] = [];
 let run: string;
@@ -59,14 +59,7 @@ test('local.mjs with the redis store survives kill -9, a restart while Redis is 
   let redis = await startRedis(port, redisDir);
   const env = { RUN: run, PIPEC_REDIS_URL: `redis://127.0.0.1:${port}`, PIPEC_LOG_LEVEL: 'info' };
   const input = Array.from({ length: 30_000 }, (_, i) => ({ user: `u${(i * 7) % 13}`, n: 1 + (i % 5) }));
-  const expected = new Set<string>();
-  const running = new Map<string, { seq: number; total: number }>();
-  for (const c of input) {
-    const r = running.get(c.user) ?? { seq: 0, total: 0 };
-    r.seq++; r.total += c.n;
-    running.set(c.user, r);
-    expected.add(JSON.stringify({ user: c.user, seq: r.seq, total: r.total }));
-  }
+  const expected = rollingTotalLines(input);
   await produce(`${run}-in`, input.slice(0, 15_000));
   const logs: string[][] = [];
   const start = () => { const log: string[] = []; logs.push(log); const w = startWorker(local, [], env, log); processes.push(w); return w; };
@@ -88,9 +81,7 @@ test('local.mjs with the redis store survives kill -9, a restart while Redis is 
   await sleep(1000);
   redis = await startRedis(port, redisDir);
   const output = await readUntil(`${run}-totals`, (v) => [...expected].every((e) => v.includes(e)), 120_000);
-  const wrong = output.filter((v) => !expected.has(v));
-  const missing = [...expected].filter((e) => !output.includes(e));
-  process.stderr.write(`  ${output.length} outputs for ${expected.size} expected: ${output.length - new Set(output).size} repeated, ${wrong.length} wrong, ${missing.length} missing\n`);
+  const { wrong, missing } = compareRollingTotals(output, expected);
   const allLogs = logs.map((l) => l.join('')).join('\n');
   assert.deepEqual(wrong.slice(0, 5), [], `no wrong rolling total\n${allLogs.slice(-3000)}`);
   assert.deepEqual(missing.slice(0, 5), [], 'nothing lost');

@@ -37,7 +37,7 @@ export interface TaskMeta {
   ended: boolean;
   /** Per sink uid that takes part in checkpoints (a file sink): what this checkpoint publishes once committed. */
   sinks?: Record<string, unknown>;
-  /** A source stage's task: the positions of its sources (`<node>/<subtask>`: a generator's next index, a file's line). */
+  /** A source stage's task, in subtask 0's meta record: the positions of its sources (`<node>/<subtask>`: a generator's next index, a file's line). */
   sources?: Record<string, unknown>;
 }
 
@@ -77,6 +77,12 @@ export function takeStateChanges(runtime: InstanceRuntime, manifest: Manifest): 
     }
   }
   return records;
+}
+
+/** What a meta record holds of an instance's runtime at a cut: its watermarks and idleness, and its watermark generators (none for a task without a job). */
+export function runtimeSnapshot(runtime: InstanceRuntime | undefined, manifest: Manifest): Pick<TaskMeta, 'coordinator' | 'generators'> {
+  if (!runtime) return { coordinator: { origins: [], inputs: [], consumers: [], outputs: [] }, generators: [] };
+  return { coordinator: runtime.coordinator.snapshot(), generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(manifest, nodeId), g.maxSeen]) };
 }
 
 /** The meta record. */

@@ -48,7 +48,7 @@ import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
-import { metaRecord, RestoredState, takeStateChanges, uidOf, type ChangelogRecord, type TaskMeta } from './task-state.ts';
+import { metaRecord, RestoredState, runtimeSnapshot, takeStateChanges, type ChangelogRecord, type TaskMeta } from './task-state.ts';
 import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
 /** Worker settings from flags and the environment. */
@@ -359,8 +359,7 @@ class Task {
       checkpoint: this.checkpoints + 1,
       positions: Object.fromEntries([...this.positions].map(([topic, next]) => [topic, String(next)])),
       partitionWatermarks: Object.fromEntries([...this.partitionWatermarks].map(([edgeId, p]) => [edgeId, p.snapshot()])),
-      coordinator: runtime ? runtime.coordinator.snapshot() : { origins: [], inputs: [], consumers: [], outputs: [] },
-      generators: runtime ? [...runtime.generators].map(([nodeId, g]) => [uidOf(worker.manifest, nodeId), g.maxSeen]) : [],
+      ...runtimeSnapshot(runtime, worker.manifest),
       ended: this.ended,
       sinks: job ? job.snapshotSinks() : {},
     };
@@ -881,7 +880,7 @@ export class StageWorker {
       await closeProcessKafka();
       return;
     }
-    const positions: Record<string, unknown> = Object.assign({}, ...metas.map((m) => m?.sources ?? {}));
+    const positions = metas[0]?.sources ?? {};
     const watermarks = new Map<string, number | 'idle' | 'active'>();
     let stopped = false;
     let ended = false;
@@ -914,9 +913,9 @@ export class StageWorker {
         if (!runtime) continue;
         const meta: TaskMeta = {
           version: 1, checkpoint: checkpoints + 1, positions: {}, partitionWatermarks: {},
-          coordinator: runtime.coordinator.snapshot(),
-          generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(manifest, nodeId), g.maxSeen]),
-          ended, sources, ...(subtask === 0 ? { sinks } : {}),
+          ...runtimeSnapshot(runtime, manifest),
+          // The job's source positions and sink states are the task's, not a subtask's: in subtask 0's meta record.
+          ended, ...(subtask === 0 ? { sources, sinks } : {}),
         };
         for (const r of [...takeStateChanges(runtime, manifest), metaRecord(meta)]) changelog.push({ topic: this.changelog, partition: subtask, key: r.key, value: r.value });
       }

@@ -31,7 +31,7 @@ import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import type { Logger } from '../log.ts';
 import type { Manifest } from '../manifest.ts';
-import { metaRecord, RestoredState, takeStateChanges, uidOf, type ChangelogRecord, type TaskMeta } from '../distributed/task-state.ts';
+import { metaRecord, RestoredState, runtimeSnapshot, takeStateChanges, type ChangelogRecord, type TaskMeta } from '../distributed/task-state.ts';
 import type { LocalJob } from './job.ts';
 
 /** One checkpoint in the log. */
@@ -285,8 +285,7 @@ export class LocalCheckpoints {
         for (const [subtask, runtime] of runtimes.entries()) {
           const meta: TaskMeta = {
             version: 1, checkpoint: this.checkpoints + 1, positions: {}, partitionWatermarks: {},
-            coordinator: runtime.coordinator.snapshot(),
-            generators: [...runtime.generators].map(([nodeId, g]) => [uidOf(this.manifest, nodeId), g.maxSeen]),
+            ...runtimeSnapshot(runtime, this.manifest),
             ended: false,
           };
           instances[`${stage}/${subtask}`] = [...takeStateChanges(runtime, this.manifest), metaRecord(meta)];
