@@ -216,7 +216,7 @@ test('a worker restarted after kill -9 on the same machine removes its dead memb
   assert.ok(restored, log);
   const line = JSON.parse(restored) as { localRecords: number; changelogRecords: number; entries: number };
   // The local copy holds the state as of the last checkpoint whose frame was written; the changelog adds at most what came after it.
-  assert.ok(line.localRecords >= users, restored);
+  assert.ok(line.localRecords > 0, restored);
   assert.ok(line.changelogRecords < line.localRecords, restored);
   assert.equal(line.entries, users, restored);
 });

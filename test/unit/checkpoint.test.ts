@@ -1,13 +1,15 @@
 // Task checkpoints as changelog records (runtime/internal/distributed/task-state.ts):
 // tracked backends and timer services report what changed since the last
-// checkpoint; a changelog read back (last record per key wins, tombstones
-// delete) restores the same state, timers and watermarks into a fresh task.
+// checkpoint; a changelog read back (deltas in order, full states replacing
+// what came before, torn blobs ignored) restores the same state, timers and
+// watermarks into a fresh task, also after Kafka's compaction.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KeyedStateBackend } from '../../runtime/internal/state/backend.ts';
 import { InternalTimerService } from '../../runtime/internal/state/timers.ts';
 import { WatermarkCoordinator } from '../../runtime/internal/watermarks.ts';
-import { RestoredState, metaRecord, takeStateChanges, type TaskMeta } from '../../runtime/internal/distributed/task-state.ts';
+import v8 from 'node:v8';
+import { ChangelogWriter, FRAGMENT_BYTES, MATERIALIZE_RATIO, RestoredState, metaRecord, type ChangelogRecord, type TaskMeta } from '../../runtime/internal/distributed/task-state.ts';
 import type { InstanceRuntime } from '../../runtime/internal/local/job.ts';
 import type { Manifest } from '../../runtime/internal/manifest.ts';
 
@@ -59,9 +61,13 @@ test('a changelog read back restores state, timers and watermarks; later records
   before.coordinator.onEdge('e', 0, 3);
   before.coordinator.onEdge('e', 1, 'idle');
   const meta = (n: number): TaskMeta => ({ version: 1, checkpoint: n, positions: { t: String(n * 10) }, partitionWatermarks: {}, coordinator: before.coordinator.snapshot(), generators: [], ended: false });
-  const log = [...takeStateChanges(before, manifest), metaRecord(meta(1))];
+  const writer = new ChangelogWriter(null);
+  const log = [...writer.cut(before, manifest, 1), metaRecord(meta(1))];
   sums.set('a', { n: 7 }); sums.delete('b');
-  log.push(...takeStateChanges(before, manifest), metaRecord(meta(2)));
+  before.timers.get(2)!.delete('processing', 'a', 1);
+  before.timers.get(2)!.register('processing', 'a', 2);
+  log.push(...writer.cut(before, manifest, 2), metaRecord(meta(2)));
+  assert.equal(log.length, 4, 'one delta record per checkpoint, and the meta record');
 
   const restored = new RestoredState();
   for (const r of log) restored.add(r.key, r.value);
@@ -74,7 +80,7 @@ test('a changelog read back restores state, timers and watermarks; later records
   assert.deepEqual(applied, { entries: 3, timers: 2, dropped: 0 });
   assert.deepEqual([...after.backends.get(1)!.table('rolling')], [['a', { n: 7 }], [3, new Map([[1, new Date(5)]])]]);
   assert.deepEqual(after.backends.get(2)!.table('window').get('a'), { panes: new Map([[0, 4]]), starts: [0], timer: 9 });
-  assert.ok(after.timers.get(2)!.has('event', 'a', 9) && after.timers.get(2)!.has('processing', 'a', 1));
+  assert.ok(after.timers.get(2)!.has('event', 'a', 9) && after.timers.get(2)!.has('processing', 'a', 2) && !after.timers.get(2)!.has('processing', 'a', 1));
   assert.equal(rescheduled, 1, 'processing-time drivers are told to schedule restored timers');
   assert.deepEqual(after.watermarks, [3], 'the window operator is told its restored watermark');
   assert.equal(after.coordinator.watermarkOf(2), 3);
@@ -93,4 +99,102 @@ test('when every input channel goes idle, the largest watermark among them goes 
   coordinator.onEdge('e', 0, 'idle');
   coordinator.onEdge('e', 1, 'idle');
   assert.deepEqual(seen, [25], 'the windows up to 25 fire even though both channels are idle now');
+});
+
+/** The runtime of a task with one keyed operator (node 1) holding `keys` entries. */
+function filled(keys: number): InstanceRuntime & { watermarks: number[] } {
+  const rt = runtime();
+  const table = rt.backends.get(1)!.table<{ n: number }>('rolling');
+  for (let k = 0; k < keys; k++) table.set(`k${k}`, { n: k });
+  return rt;
+}
+
+/** What Kafka's compaction leaves of a partition: the last record of each key, in offset order, tombstoned keys gone. */
+function compacted(log: ChangelogRecord[]): ChangelogRecord[] {
+  const last = new Map<string, number>();
+  log.forEach((r, i) => last.set(r.key, i));
+  return log.filter((r, i) => last.get(r.key) === i && r.value !== null);
+}
+
+function restore(log: ChangelogRecord[]): { rt: InstanceRuntime; state: RestoredState } {
+  const state = new RestoredState();
+  for (const r of log) state.add(r.key, r.value);
+  const rt = runtime();
+  state.applyTo(rt, manifest, [0, 1, 2]);
+  return { rt, state };
+}
+
+test('once the deltas outgrow the state, a checkpoint writes a full state and tombstones what it replaces; compaction then keeps about one state', () => {
+  const keys = 20_000;
+  const rt = filled(keys);
+  const table = rt.backends.get(1)!.table<{ n: number }>('rolling');
+  const writer = new ChangelogWriter(null);
+  const log: ChangelogRecord[] = [];
+  let fulls = 0;
+  for (let checkpoint = 1; checkpoint <= 12; checkpoint++) {
+    // Every checkpoint touches half the keys.
+    for (let k = (checkpoint % 2) * (keys / 2); k < ((checkpoint % 2) + 1) * (keys / 2); k++) table.get(`k${k}`)!.n += checkpoint;
+    const records = writer.cut(rt, manifest, checkpoint);
+    if (records.some((r) => r.key.startsWith('f'))) fulls++;
+    log.push(...records);
+  }
+  assert.ok(fulls >= 2, `full states were written (${fulls})`);
+  const expected = [...table].sort();
+  for (const kept of [log, compacted(log)]) {
+    const { rt: back } = restore(kept);
+    assert.deepEqual([...back.backends.get(1)!.table('rolling')].sort(), expected);
+  }
+  // After compaction, what a restore reads is bounded by the materialization rule, not by the number of checkpoints.
+  const bytes = (records: ChangelogRecord[]) => records.reduce((n, r) => n + (r.value?.length ?? 0), 0);
+  const lastFull = log.filter((r) => r.key.startsWith('f'));
+  const fullBytes = bytes(lastFull.filter((r) => r.key.split('\u0000')[1] === lastFull[lastFull.length - 1].key.split('\u0000')[1]));
+  assert.ok(bytes(compacted(log)) <= (MATERIALIZE_RATIO + 1) * fullBytes * 1.2, `compacted changelog (${bytes(compacted(log))} bytes) stays near the size of the state (${fullBytes})`);
+  assert.ok(bytes(log) > 3 * bytes(compacted(log)), 'compaction dropped the superseded deltas');
+  // A writer that continues from the restored changelog keeps the bookkeeping: its next full state tombstones every live blob.
+  const { state } = restore(log);
+  assert.ok(state.liveKeys.size > 0 && [...state.liveKeys].every((k) => log.some((r) => r.key === k && r.value !== null)));
+});
+
+test('a delta larger than a fragment is cut into records of at most FRAGMENT_BYTES and read back whole', () => {
+  const rt = filled(60_000);
+  const records = new ChangelogWriter(null).cut(rt, manifest, 1);
+  assert.ok(records.length > 1 && records.every((r) => r.value!.length <= FRAGMENT_BYTES));
+  const { rt: back } = restore(records);
+  assert.equal(back.backends.get(1)!.table('rolling').size, 60_000);
+});
+
+test('a blob torn by a crash (its last fragments missing) is ignored; the state before it stays', () => {
+  const rt = filled(40_000);
+  const writer = new ChangelogWriter(null, { materialize: false });
+  const first = writer.cut(rt, manifest, 1);
+  rt.backends.get(1)!.table<{ n: number }>('rolling').get('k1')!.n = -1;
+  for (let k = 2; k < 40_000; k++) rt.backends.get(1)!.table<{ n: number }>('rolling').get(`k${k}`);
+  const second = writer.cut(rt, manifest, 2);
+  assert.ok(second.length > 1);
+  const { rt: back } = restore([...first, ...second.slice(0, -1)]);
+  assert.deepEqual(back.backends.get(1)!.table('rolling').get('k1'), { n: 1 });
+});
+
+test('changelogs of the one-record-per-entry format are read: entries, timers and their tombstones', () => {
+  const state = new RestoredState();
+  const rec = (key: string, value: unknown) => state.add(key, value === null ? null : v8.serialize(value));
+  rec('s\u0000sum(n)\u0000rolling\u0000sa', ['a', { n: 1 }]);
+  rec('s\u0000sum(n)\u0000rolling\u0000n2', [2, { n: 2 }]);
+  rec('s\u0000sum(n)\u0000rolling\u0000n2', null);
+  rec('t\u0000window\u0000event\u0000sa\u00009', ['a', 9]);
+  rec('t\u0000window\u0000event\u0000sa\u000011', ['a', 11]);
+  rec('t\u0000window\u0000event\u0000sa\u00009', null);
+  const rt = runtime();
+  assert.deepEqual(state.applyTo(rt, manifest, [0, 1, 2]), { entries: 1, timers: 1, dropped: 0 });
+  assert.deepEqual([...rt.backends.get(1)!.table('rolling')], [['a', { n: 1 }]]);
+  assert.ok(rt.timers.get(2)!.has('event', 'a', 11) && !rt.timers.get(2)!.has('event', 'a', 9));
+  // The next full state supersedes them: they are tombstoned.
+  const writer = new ChangelogWriter(state);
+  const rt2 = filled(20_000);
+  let records: ChangelogRecord[] = [];
+  for (let checkpoint = 2; !records.some((r) => r.key.startsWith('f')); checkpoint++) {
+    for (const key of rt2.backends.get(1)!.table('rolling').keys()) rt2.backends.get(1)!.table('rolling').get(key);
+    records = writer.cut(rt2, manifest, checkpoint);
+  }
+  assert.deepEqual(records.filter((r) => r.value === null && r.key.startsWith('s\u0000')).map((r) => r.key), ['s\u0000sum(n)\u0000rolling\u0000sa']);
 });

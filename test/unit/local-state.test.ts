@@ -16,12 +16,14 @@ import { createLogger } from '../../runtime/internal/log.ts';
 process.env.PIPEC_LOG_LEVEL ??= 'silent';
 const log = createLogger('test', 'local-state');
 const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-local-state-'));
-const value = (n: number) => v8.serialize(n);
-const read = (state: RestoredState) => Object.fromEntries([...state.entries()].map(([k, v]) => [k, v8.deserialize(v) as number]));
+// Changelog records of one state table, in the one-record-per-entry format RestoredState still reads.
+const key = (k: string) => `s\u0000op\u0000rolling\u0000s${k}`;
+const entry = (k: string, n: number | null) => ({ key: key(k), value: n === null ? null : v8.serialize([k, n]) });
+const read = (state: RestoredState) => Object.fromEntries(state.table('op', 'rolling') ?? []);
 
 function snapshot(entries: Record<string, number>): RestoredState {
   const state = new RestoredState();
-  for (const [k, n] of Object.entries(entries)) state.add(k, value(n));
+  for (const [k, n] of Object.entries(entries)) { const r = entry(k, n); state.add(r.key, r.value); }
   return state;
 }
 
@@ -29,8 +31,8 @@ test('a snapshot and appended checkpoints load back as the latest value of each 
   const d = dir();
   const store = new LocalTaskStore(d, 0, log);
   store.rewrite(snapshot({ a: 1, b: 2 }), 3, 40n);
-  store.append(4, 45n, [{ key: 'a', value: value(10) }, { key: 'c', value: value(3) }]);
-  store.append(5, 52n, [{ key: 'b', value: null }]);
+  store.append(4, 45n, [entry('a', 10), entry('c', 3)]);
+  store.append(5, 52n, [entry('b', null)]);
   store.close();
   const loaded = new LocalTaskStore(d, 0, log).load();
   assert.ok(loaded);
@@ -43,7 +45,7 @@ test('a frame torn by a crash is left out: the state and offset of the frame bef
   const d = dir();
   const store = new LocalTaskStore(d, 1, log);
   store.rewrite(snapshot({ a: 1 }), 1, 10n);
-  store.append(2, 20n, [{ key: 'a', value: value(2) }]);
+  store.append(2, 20n, [entry('a', 2)]);
   store.close();
   const file = path.join(d, 'task-1.log');
   fs.truncateSync(file, fs.statSync(file).size - 3);
@@ -54,7 +56,7 @@ test('a frame torn by a crash is left out: the state and offset of the frame bef
   // The torn bytes are cut off, so the next append follows the valid prefix.
   const again = new LocalTaskStore(d, 1, log);
   again.load();
-  again.append(2, 21n, [{ key: 'a', value: value(3) }]);
+  again.append(2, 21n, [entry('a', 3)]);
   again.close();
   assert.deepEqual(read(new LocalTaskStore(d, 1, log).load()!.state), { a: 3 });
 });
@@ -66,7 +68,7 @@ test('a late append of an older checkpoint (a fenced owner) makes the log untrus
   newOwner.close();
   // The old owner's store, still open on the same file, appends the checkpoint it committed before it was fenced.
   const oldOwner = new LocalTaskStore(d, 2, log);
-  oldOwner.append(7, 69n, [{ key: 'a', value: value(0) }]);
+  oldOwner.append(7, 69n, [entry('a', 0)]);
   oldOwner.close();
   assert.equal(new LocalTaskStore(d, 2, log).load(), null);
 });
@@ -86,7 +88,7 @@ test('appending a checkpoint that does not follow the last one removes the log',
   const d = dir();
   const store = new LocalTaskStore(d, 4, log);
   store.rewrite(snapshot({ a: 1 }), 5, 50n);
-  store.append(5, 55n, [{ key: 'a', value: value(2) }]);
+  store.append(5, 55n, [entry('a', 2)]);
   assert.equal(fs.existsSync(path.join(d, 'task-4.log')), false);
   assert.equal(new LocalTaskStore(d, 4, log).load(), null);
 });

@@ -105,9 +105,7 @@ export class LocalTaskStore {
   /** Replaces the log by one frame holding a whole state (after a restore from the changelog). */
   rewrite(state: RestoredState, checkpoint: number, next: bigint): void {
     this.write(() => {
-      const records: ChangelogRecord[] = [];
-      for (const [key, value] of state.entries()) records.push({ key, value });
-      const bytes = frameBytes({ checkpoint, next: String(next), at: Date.now(), records } satisfies TaskFrame);
+      const bytes = frameBytes({ checkpoint, next: String(next), at: Date.now(), records: state.toRecords(checkpoint) } satisfies TaskFrame);
       this.replace(bytes);
       this.lastCheckpoint = checkpoint;
     });
@@ -152,16 +150,14 @@ export class LocalTaskStore {
     }
   }
 
-  /** Merges the log into one frame (the latest value of each key). */
+  /** Merges the log into one frame (one full state and the meta record). */
   private compact(): void {
     const { frames } = readFrames<TaskFrame>(this.file);
     if (frames.length === 0) return;
     const state = new RestoredState();
     for (const frame of frames) for (const r of frame.records) state.add(r.key, r.value);
     const last = frames[frames.length - 1];
-    const records: ChangelogRecord[] = [];
-    for (const [key, value] of state.entries()) records.push({ key, value });
-    this.replace(frameBytes({ checkpoint: last.checkpoint, next: last.next, at: last.at, records } satisfies TaskFrame));
+    this.replace(frameBytes({ checkpoint: last.checkpoint, next: last.next, at: last.at, records: state.toRecords(last.checkpoint) } satisfies TaskFrame));
   }
 
   /** Writes `bytes` as the whole log: a temporary file renamed over it. */

@@ -48,7 +48,7 @@ import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
-import { metaRecord, RestoredState, runtimeSnapshot, takeStateChanges, type ChangelogRecord, type TaskMeta } from './task-state.ts';
+import { ChangelogWriter, metaRecord, RestoredState, runtimeSnapshot, type ChangelogRecord, type TaskMeta } from './task-state.ts';
 import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
 /** Worker settings from flags and the environment. */
@@ -123,10 +123,18 @@ class Task {
   private readonly watermarks = new Map<string, number | 'idle' | 'active'>();
   private producer: TransactionalProducer | null = null;
   private running: Promise<void> = Promise.resolve();
-  /** Checkpoints run one after another. */
+  /** Checkpoints and sends ahead run one after another, in this chain, while the task goes on processing. */
   private checkpointing: Promise<void> = Promise.resolve();
+  /** Steps of the chain queued or running. */
+  private chained = 0;
+  /** A checkpoint queued behind the step in flight (one is enough: it takes its cut when it starts). */
+  private queuedCheckpoint: Promise<void> | null = null;
+  /** A send ahead queued behind the step in flight. */
+  private queuedSend: Promise<void> | null = null;
   private checkpoints = 0;
   lastCheckpointAt = Date.now();
+  /** When the next checkpoint is due (ms): at once for a task that restored a checkpoint, so its first output after a move or restart is not held back for an interval. */
+  private dueAt = Infinity;
   private lastMarkersAt = Date.now();
   /** Records or timers ran since the last checkpoint. */
   private dirty = false;
@@ -141,6 +149,8 @@ class Task {
   /** Whether `ready` has resolved. */
   restored = false;
   private localStore: LocalTaskStore | null = null;
+  /** What each checkpoint writes of the task's state (set once restored). */
+  private changelogWriter: ChangelogWriter | null = null;
   /** Records of the last restore that came from the local copy (logs). */
   private localRecords = 0;
 
@@ -162,6 +172,8 @@ class Task {
     const restored = await this.restore();
     const readAt = Date.now();
     const meta = restored.meta;
+    this.changelogWriter = new ChangelogWriter(restored);
+    this.dueAt = meta ? Date.now() : Date.now() + worker.interval;
     if (meta) {
       for (const [topic, next] of Object.entries(meta.positions)) this.positions.set(topic, BigInt(next));
       for (const [edgeId, producers] of Object.entries(meta.partitionWatermarks)) this.partitionWatermark(edgeId).restore(producers);
@@ -331,15 +343,38 @@ class Task {
     return this.dirty || this.outgoing.length > 0 || this.watermarks.size > 0;
   }
 
-  /**
-   * Takes a checkpoint: output, changed state and positions, taken
-   * synchronously (a consistent cut between two records), then committed.
-   * Checkpoints of one task run one after another.
-   */
-  checkpoint(reason: string): Promise<void> {
-    const run = this.checkpointing.then(() => this.commit(reason));
+  /** Whether the next checkpoint is due. */
+  get due(): boolean { return Date.now() >= this.dueAt; }
+
+  /** Adds a step to the chain of checkpoints and sends ahead. */
+  private chain(step: () => Promise<void>): Promise<void> {
+    this.chained++;
+    const run = this.checkpointing.then(step).finally(() => { this.chained--; });
     this.checkpointing = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Takes a checkpoint: output, changed state and positions, taken
+   * synchronously when it starts (a consistent cut between two records),
+   * then committed while the task goes on with the next records (their
+   * output and state go to the next checkpoint). Checkpoints of one task run
+   * one after another; a checkpoint asked for while one is queued is that one.
+   */
+  checkpoint(reason: string): Promise<void> {
+    if (this.queuedCheckpoint) return this.queuedCheckpoint;
+    const run = this.chain(() => { this.queuedCheckpoint = null; return this.commit(reason); });
+    this.queuedCheckpoint = run;
+    return run;
+  }
+
+  /**
+   * Backpressure for the batch loop: waits while the chain holds more than
+   * the step in flight and one queued, or while the output buffered since
+   * the last send outgrows twice the send-ahead bound.
+   */
+  async drained(): Promise<void> {
+    while (!this.lost && (this.chained > 2 || (this.chained > 0 && this.outgoing.length >= 2 * MAX_BUFFERED_OUTPUT))) await this.checkpointing;
   }
 
   private async commit(reason: string): Promise<void> {
@@ -353,7 +388,9 @@ class Task {
     const output = this.outgoing;
     this.outgoing = [];
     const runtime = job?.runtimes[worker.stage.id][0];
-    const changes = runtime ? takeStateChanges(runtime, worker.manifest) : [];
+    const changes = this.changelogWriter?.cut(runtime, worker.manifest, this.checkpoints + 1) ?? [];
+    // The consumed offsets of the cut (records delivered while this checkpoint commits belong to the next one).
+    const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
     const meta: TaskMeta = {
       version: 1,
       checkpoint: this.checkpoints + 1,
@@ -368,7 +405,6 @@ class Task {
     if (job) await job.flush();
     if (this.lost) return;
     const changelog: OutgoingRecord[] = [...changes, metaRecord(meta)].map((r) => ({ topic: worker.changelog, partition: this.index, key: r.key, value: r.value }));
-    const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
     const records = [...output, ...changelog];
     let produced: ProducedOffset[];
     try {
@@ -387,6 +423,7 @@ class Task {
     job?.sinksCheckpointComplete(meta.sinks ?? {});
     this.checkpoints = meta.checkpoint;
     this.lastCheckpointAt = Date.now();
+    this.dueAt = this.lastCheckpointAt + worker.interval;
     worker.checkpointed(this, output, changelog, Number(process.hrtime.bigint() - started) / 1e9, reason);
   }
 
@@ -397,7 +434,9 @@ class Task {
    * never; under at-least-once as plain sends. Runs in the checkpoint chain.
    */
   sendAhead(): Promise<void> {
-    const run = this.checkpointing.then(async () => {
+    if (this.queuedSend) return this.queuedSend;
+    const run = this.chain(async () => {
+      this.queuedSend = null;
       if (this.lost || this.outgoing.length === 0) return;
       const records = this.outgoing;
       this.outgoing = [];
@@ -412,7 +451,7 @@ class Task {
       this.worker.sent(records);
       this.worker.log.debug({ task: this.index, records: records.length, ms: Date.now() - started }, 'output sent ahead of the checkpoint');
     });
-    this.checkpointing = run.catch(() => undefined);
+    this.queuedSend = run;
     return run;
   }
 
@@ -476,6 +515,8 @@ export class StageWorker {
   private readonly edges: Map<string, ManifestEdge>;
   readonly exactlyOnce: boolean;
   readonly changelog: string;
+  /** The checkpoint interval (ms). */
+  readonly interval: number;
   readonly group: string;
   /** Transactional ids are `<prefix>-<task>`: one per task, so a task's next owner fences its previous one. */
   readonly transactionalPrefix: string;
@@ -503,6 +544,7 @@ export class StageWorker {
     this.edges = new Map(manifest.edges.map((e) => [e.id, e]));
     this.exactlyOnce = (manifest.guarantee ?? 'exactly-once') === 'exactly-once';
     this.changelog = changelogTopic(manifest, stage.id);
+    this.interval = manifest.checkpoint?.interval ?? 200;
     this.group = options.group ?? namespaced(`${manifest.pipeline}-stage-${stage.id}`);
     this.transactionalPrefix = `${this.group}-task`;
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
@@ -734,13 +776,13 @@ export class StageWorker {
       if (stale) return `task ${stale.index} has not committed a checkpoint for ${Math.round((Date.now() - stale.lastCheckpointAt) / 1000)} s`;
       return null;
     };
-    const interval = this.manifest.checkpoint?.interval ?? 200;
+    const interval = this.interval;
     // Checkpoints on the clock: output of timers and processing-time windows reaches Kafka without new input.
     const ticker = setInterval(() => {
       for (const task of this.tasks.values()) {
         this.metrics.checkpointAge.set({ task: String(task.index) }, (Date.now() - task.lastCheckpointAt) / 1000);
         task.renewMarkers();
-        if (task.lost || !task.pending || Date.now() - task.lastCheckpointAt < interval) continue;
+        if (task.lost || !task.pending || !task.due) continue;
         task.checkpoint('interval').catch((error: unknown) => this.fail(error));
       }
     }, Math.max(10, Math.floor(interval / 2)));
@@ -778,8 +820,10 @@ export class StageWorker {
       this.metrics.recordsIn.inc({ topic: batch.topic }, batch.records.length);
       const last = batch.records[batch.records.length - 1];
       if (last) this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)));
-      if (task.outgoing.length >= MAX_BUFFERED_OUTPUT) await task.sendAhead();
-      if (Date.now() - task.lastCheckpointAt >= interval) await task.checkpoint('batch');
+      // Sends and checkpoints go on in the task's chain while the next batches are processed (bounded by drained()).
+      if (task.outgoing.length >= MAX_BUFFERED_OUTPUT) task.sendAhead().catch((error: unknown) => this.fail(error));
+      if (task.due) task.checkpoint('batch').catch((error: unknown) => this.fail(error));
+      await task.drained();
     }, {
       alive: () => { lastAlive = Date.now(); stoppedConsumer = null; },
       joined: (memberId) => members?.record(memberId),
@@ -872,6 +916,7 @@ export class StageWorker {
     const producer = this.exactlyOnce ? await this.client.transactionalProducer(`${this.transactionalPrefix}-0`) : null;
     const restored = Array.from({ length: subtasks }, () => new RestoredState());
     await this.client.readPartitions(this.changelog, restored.map((_, partition) => ({ partition })), (partition, key, value) => { if (key !== null) restored[partition].add(key, value); });
+    const writers = restored.map((r) => new ChangelogWriter(r));
     const metas = restored.map((r) => r.meta);
     let checkpoints = Math.max(0, ...metas.map((m) => m?.checkpoint ?? 0));
     if (metas[0]?.ended) {
@@ -917,7 +962,7 @@ export class StageWorker {
           // The job's source positions and sink states are the task's, not a subtask's: in subtask 0's meta record.
           ended, ...(subtask === 0 ? { sources, sinks } : {}),
         };
-        for (const r of [...takeStateChanges(runtime, manifest), metaRecord(meta)]) changelog.push({ topic: this.changelog, partition: subtask, key: r.key, value: r.value });
+        for (const r of [...writers[subtask].cut(runtime, manifest, checkpoints + 1), metaRecord(meta)]) changelog.push({ topic: this.changelog, partition: subtask, key: r.key, value: r.value });
       }
       await job.flush();
       try {
@@ -937,7 +982,7 @@ export class StageWorker {
       running = run.catch(() => undefined);
       return run;
     };
-    const interval = this.manifest.checkpoint?.interval ?? 200;
+    const interval = this.interval;
     const ticking = setInterval(() => { if (!busy) checkpoint().catch((error: unknown) => job.fail(error)); }, interval);
     this.stop = () => { stopped = true; job.stop(); };
     if (stopRequested()) this.stop('signal');

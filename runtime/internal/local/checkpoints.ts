@@ -31,7 +31,7 @@ import v8 from 'node:v8';
 import zlib from 'node:zlib';
 import type { Logger } from '../log.ts';
 import type { Manifest } from '../manifest.ts';
-import { metaRecord, RestoredState, runtimeSnapshot, takeStateChanges, type ChangelogRecord, type TaskMeta } from '../distributed/task-state.ts';
+import { ChangelogWriter, metaRecord, RestoredState, runtimeSnapshot, type ChangelogRecord, type TaskMeta } from '../distributed/task-state.ts';
 import type { LocalJob } from './job.ts';
 
 /** One checkpoint in the log. */
@@ -206,6 +206,8 @@ export class LocalCheckpoints {
   private readonly store: CheckpointLog;
   private checkpoints = 0;
   private restored = new Map<string, RestoredState>();
+  /** Per instance `<stage>/<subtask>`: what its checkpoints write of its state (deltas: the log compacts itself). */
+  private readonly writers = new Map<string, ChangelogWriter>();
   private positions: Record<string, unknown> = {};
   private sinkStates: Record<string, unknown> = {};
   private timer: NodeJS.Timeout | null = null;
@@ -288,7 +290,10 @@ export class LocalCheckpoints {
             ...runtimeSnapshot(runtime, this.manifest),
             ended: false,
           };
-          instances[`${stage}/${subtask}`] = [...takeStateChanges(runtime, this.manifest), metaRecord(meta)];
+          const instance = `${stage}/${subtask}`;
+          let writer = this.writers.get(instance);
+          if (!writer) { writer = new ChangelogWriter(null, { materialize: false }); this.writers.set(instance, writer); }
+          instances[instance] = [...writer.cut(runtime, this.manifest, meta.checkpoint), metaRecord(meta)];
         }
       }
       const sources = this.job.sourcePositions();
@@ -308,24 +313,24 @@ export class LocalCheckpoints {
     }
   }
 
-  /** Rewrites the log as one frame with the latest value of every key. */
+  /** Rewrites the log as one frame: per instance one full state and its meta record. */
   private async compact(): Promise<void> {
     const frames = await this.store.read();
-    const merged = new Map<string, Map<string, Buffer | null>>();
+    const merged = new Map<string, RestoredState>();
     const sources: Record<string, unknown> = {};
     const sinks: Record<string, unknown> = {};
     for (const frame of frames) {
       for (const [instance, records] of Object.entries(frame.instances)) {
-        let m = merged.get(instance);
-        if (!m) { m = new Map(); merged.set(instance, m); }
-        for (const r of records) { if (r.value === null) m.delete(r.key); else m.set(r.key, r.value); }
+        let state = merged.get(instance);
+        if (!state) { state = new RestoredState(); merged.set(instance, state); }
+        for (const r of records) state.add(r.key, r.value);
       }
       Object.assign(sources, frame.sources);
       Object.assign(sinks, frame.sinks ?? {});
     }
     const frame: Frame = {
       checkpoint: this.checkpoints, sources, sinks,
-      instances: Object.fromEntries([...merged].map(([instance, m]) => [instance, [...m].map(([key, value]) => ({ key, value }))])),
+      instances: Object.fromEntries([...merged].map(([instance, state]) => [instance, state.toRecords(this.checkpoints)])),
     };
     const size = v8.serialize(frame).length;
     if (size * 4 > this.logBytes) return; // mostly live state: compacting would not gain much yet

@@ -37,6 +37,9 @@ class TrackedTable<V> extends Map<unknown, V> {
   override clear(): void { for (const key of this.keys()) this.touched.add(key); super.clear(); }
 }
 
+/** Entries of one state table in columns: its name, keys, and values (undefined: the entry was deleted). */
+export type TableColumns = [name: string, keys: unknown[], values: unknown[]];
+
 /** One changed entry: its current value, or undefined when it was deleted. */
 export interface StateChange { table: string; key: unknown; value: unknown }
 
@@ -65,6 +68,37 @@ export class KeyedStateBackend {
       table.touched.clear();
     }
     return changes;
+  }
+
+  /**
+   * The entries touched since the last call (tracked backends), one column
+   * list per table: keys, and their values now (undefined: deleted).
+   */
+  takeChangedTables(): TableColumns[] {
+    const changed: TableColumns[] = [];
+    for (const [name, table] of this.tables) {
+      if (!(table instanceof TrackedTable) || table.touched.size === 0) continue;
+      const keys = [...table.touched];
+      const values = new Array<unknown>(keys.length);
+      for (let i = 0; i < keys.length; i++) values[i] = Map.prototype.get.call(table, keys[i]);
+      changed.push([name, keys, values]);
+      table.touched.clear();
+    }
+    return changed;
+  }
+
+  /** Every entry, one column list per table (a full checkpoint); what was touched is forgotten, since all of it is written. */
+  allTables(): TableColumns[] {
+    const all: TableColumns[] = [];
+    for (const [name, table] of this.tables) {
+      if (table instanceof TrackedTable) table.touched.clear();
+      if (table.size === 0) continue;
+      const keys: unknown[] = [];
+      const values: unknown[] = [];
+      for (const [key, value] of Map.prototype.entries.call(table) as IterableIterator<[unknown, unknown]>) { keys.push(key); values.push(value); }
+      all.push([name, keys, values]);
+    }
+    return all;
   }
 
   /** Puts one entry back from a checkpoint (not counted as a change). */

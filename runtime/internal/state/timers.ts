@@ -88,6 +88,22 @@ class TimerQueue {
     this.touched.clear();
     return changes;
   }
+  /** Timers added or removed since the last call, in columns (keys, timestamps, live now), forgetting them. */
+  takeChangedColumns(): [keys: unknown[], timestamps: number[], live: boolean[]] | null {
+    if (!this.touched || this.touched.size === 0) return null;
+    const keys: unknown[] = [], timestamps: number[] = [], live: boolean[] = [];
+    for (const [id, t] of this.touched) { keys.push(t.key); timestamps.push(t.timestamp); live.push(this.live.has(id)); }
+    this.touched.clear();
+    return [keys, timestamps, live];
+  }
+  /** Every live timer in columns (keys, timestamps), forgetting what was touched (a full checkpoint writes all of it). */
+  liveColumns(): [keys: unknown[], timestamps: number[]] | null {
+    this.touched?.clear();
+    if (this.live.size === 0) return null;
+    const keys: unknown[] = [], timestamps: number[] = [];
+    for (const t of this.live.values()) { keys.push(t.key); timestamps.push(t.timestamp); }
+    return [keys, timestamps];
+  }
   /** Live timers in firing order. */
   all(): Timer[] { return [...this.live.values()].sort((a, b) => (this.less(a, b) ? -1 : 1)); }
   get size(): number { return this.live.size; }
@@ -95,6 +111,9 @@ class TimerQueue {
 
 /** A timer in a snapshot. */
 export interface TimerEntry { domain: TimeDomain; keyGroup: number; key: unknown; timestamp: number }
+
+/** Timers of one domain in columns: keys, timestamps, and whether each is live (false: removed). */
+export type TimerColumns = [domain: TimeDomain, keys: unknown[], timestamps: number[], live: boolean[]];
 
 /** A timer added (live) or removed since the last checkpoint. */
 export interface TimerChange { domain: TimeDomain; id: string; key: unknown; timestamp: number; live: boolean }
@@ -116,6 +135,26 @@ export class InternalTimerService {
       ...this.event.takeChanges().map((c) => ({ domain: 'event' as const, ...c })),
       ...this.processing.takeChanges().map((c) => ({ domain: 'processing' as const, ...c })),
     ];
+  }
+
+  /** Timers added or removed since the last call (tracked services), per domain in columns: keys, timestamps, live now. */
+  takeChangedColumns(): TimerColumns[] {
+    const changed: TimerColumns[] = [];
+    for (const [domain, queue] of [['event', this.event], ['processing', this.processing]] as const) {
+      const columns = queue.takeChangedColumns();
+      if (columns) changed.push([domain, ...columns]);
+    }
+    return changed;
+  }
+
+  /** Every live timer, per domain in columns (live all true), forgetting what was touched. */
+  liveColumns(): TimerColumns[] {
+    const all: TimerColumns[] = [];
+    for (const [domain, queue] of [['event', this.event], ['processing', this.processing]] as const) {
+      const columns = queue.liveColumns();
+      if (columns) all.push([domain, columns[0], columns[1], columns[0].map(() => true)]);
+    }
+    return all;
   }
 
   /** Puts timers back from a checkpoint (not counted as changes), then lets drivers schedule restored processing-time timers. */
