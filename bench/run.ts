@@ -17,5 +17,5 @@ if (!name || !benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);
   process.exit(2);
 }
-const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 9 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 }, codec: { records: 200_000, rounds: 7 }, 'kafka-client': { records: 200_000, rounds: 3 }, checkpoint: { records: 200_000, rounds: 3 } };
+const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 9 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 }, codec: { records: 200_000, rounds: 7 }, 'kafka-client': { records: 200_000, rounds: 3 }, checkpoint: { records: 1_000_000, rounds: 3 } };
 await benches[name]({ records: Number(values.records ?? defaults[name].records), rounds: Number(values.rounds ?? defaults[name].rounds) });

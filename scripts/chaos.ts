@@ -21,6 +21,7 @@ console.log(JSON.stringify({
   seed, records: report.records, kills: report.kills, seconds: Math.round(report.seconds),
   windows: { expected: report.windows.expected, missing: report.windows.missing.length, duplicated: report.windows.extra.length - report.windows.wrong.length, wrong: report.windows.wrong.length },
   totals: { expected: report.totals.expected, missing: report.totals.missing.length, extra: report.totals.extra.length },
+  fullStates: report.materializations,
   sigterm: { exits: report.sigtermExits.length, slowest: Math.max(0, ...report.sigtermExits.map((e) => e.ms)), notZero: report.sigtermExits.filter((e) => e.code !== 0).length },
 }, null, 2));
 if (failed || slowExits.length) {

@@ -32,6 +32,8 @@ export interface FaultReport {
   windows: { expected: number; missing: string[]; extra: string[]; wrong: string[] };
   totals: { expected: number; missing: string[]; extra: string[] };
   sigtermExits: Array<{ stage: number; code: number | null; ms: number }>;
+  /** Checkpoints that wrote a full state (materialized) instead of a delta, over all workers. */
+  materializations: number;
   seconds: number;
   logs: string;
 }
@@ -112,7 +114,8 @@ export async function runFaultScenario(options: FaultOptions): Promise<FaultRepo
 
   const workers: Worker[] = [];
   let nextId = 0;
-  const env = { RUN: run, PIPEC_LOG_LEVEL: 'info' };
+  // Full states every few checkpoints (the default waits for 10,000 changed entries), so kills also land around materializations.
+  const env = { RUN: run, PIPEC_LOG_LEVEL: 'info', PIPEC_MATERIALIZE_MIN_ENTRIES: '500' };
   const start = (stage: number): Worker => {
     const log: string[] = [];
     const proc = startWorker(bundles[stage], ['--session-timeout', String(SESSION_TIMEOUT)], env, log);
@@ -204,6 +207,7 @@ export async function runFaultScenario(options: FaultOptions): Promise<FaultRepo
       windows: { expected: expectedWindows.length, missing: windows.missing, extra: windows.extra, wrong },
       totals: { expected: expectedTotals.length, missing: totals.missing, extra: totals.extra },
       sigtermExits,
+      materializations: workers.reduce((n, w) => n + w.log.join('').split('state materialized').length - 1, 0),
       seconds: (Date.now() - started) / 1000,
       logs: workers.map((w) => `==== stage-${w.stage} #${w.id}\n${w.log.join('')}`).join('\n'),
     };

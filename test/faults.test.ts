@@ -14,12 +14,13 @@ test('kill -9, SIGTERM rolling restart, scale out and in, and a zombie: the outp
     actions: ['kill', 'kill', 'sigterm-rolling', 'kill', 'scale-out', 'kill', 'zombie', 'kill', 'scale-in', 'kill', 'kill'],
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
-  const summary = `seed ${seed}: ${report.kills} kills; windows ${report.windows.expected} expected, ${report.windows.missing.length} missing, ${report.windows.extra.length} extra (${report.windows.wrong.length} wrong); totals ${report.totals.expected} expected, ${report.totals.missing.length} missing, ${report.totals.extra.length} extra; ${report.seconds.toFixed(0)} s`;
+  const summary = `seed ${seed}: ${report.kills} kills; windows ${report.windows.expected} expected, ${report.windows.missing.length} missing, ${report.windows.extra.length} extra (${report.windows.wrong.length} wrong); totals ${report.totals.expected} expected, ${report.totals.missing.length} missing, ${report.totals.extra.length} extra; ${report.materializations} full states; ${report.seconds.toFixed(0)} s`;
   process.stderr.write(`  ${summary}\n`);
   const ok = report.windows.missing.length + report.windows.extra.length + report.totals.missing.length + report.totals.extra.length === 0;
   if (!ok) fs.writeFileSync('/tmp/pipec-fault-logs.txt', report.logs);
   assert.deepEqual({ missing: report.windows.missing.slice(0, 10), extra: report.windows.extra.slice(0, 10) }, { missing: [], extra: [] }, `windows: ${summary}`);
   assert.deepEqual({ missing: report.totals.missing.slice(0, 10), extra: report.totals.extra.slice(0, 10) }, { missing: [], extra: [] }, `totals: ${summary}`);
+  assert.ok(report.materializations > 0, `tasks wrote full states during the faults, not only deltas: ${summary}`);
   for (const exit of report.sigtermExits) {
     assert.equal(exit.code, 0, `a stage-${exit.stage} worker exits 0 on SIGTERM`);
     assert.ok(exit.ms < 10_000, `a stage-${exit.stage} worker exits within 10 s of SIGTERM (took ${exit.ms} ms)`);

@@ -3,7 +3,9 @@
  * on the real broker, and how fast a killed one comes back.
  *
  * The job (pipeline.ts): a pre-filled input topic of clicks over 100,000
- * users (200,000 records by default: every user twice) → keyBy(user) → a
+ * users (1,000,000 records by default: every user ten times, about once per
+ * second at the rates measured here, so every 1 s checkpoint writes most of
+ * the keys again) → keyBy(user) → a
  * rolling reduce (count and total per user) → an output topic. Stage 0
  * repartitions, stage 1 keeps the state: one entry per user, and one output
  * record per input record. Three builds of it, one per variant:
@@ -26,8 +28,9 @@
  * interleaved round by round, their order rotated each round; figures are
  * medians, with each variant's range of rates. Workers run with PIPEC_LOG_LEVEL=debug, whose
  * "checkpoint committed" lines give each checkpoint's records, changelog
- * records and duration, summed into the share of the stage's time spent in
- * checkpoints.
+ * records and duration, summed into the time the task's commit chain was
+ * busy (checkpoints and sends ahead, which overlap the processing of later
+ * records).
  *
  * Restart, each round on the state `eos-1s` just built (100,000 keys): worker
  * A restores it and idles; A is killed with SIGKILL, one more input record for
@@ -40,6 +43,9 @@
  * need not wait out A's session), restore (its own `ms`, the records read
  * from the local copy of the state and from the changelog's tail) and the
  * first checkpoint.
+ *
+ * BENCH_PROFILE=<dir> makes every worker write a V8 CPU profile into <dir>
+ * (and keeps the bundles in bench/.out, whose lines the profiles name).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,7 +85,9 @@ class Worker {
   readonly exited: Promise<number | null>;
 
   constructor(script: string, args: string[], env: Record<string, string>) {
-    this.proc = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // BENCH_PROFILE=<dir>: every worker writes a V8 CPU profile there when it exits (open it in Chrome's DevTools).
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    this.proc = spawn(process.execPath, [...profile, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; });
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
@@ -395,7 +403,7 @@ export async function checkpointBench(options: { records: number; rounds: number
       for (const built of order) {
         const result = await timeStage(kafka, built, prefix, repartitioned);
         runs.get(built.variant.id)!.push(result);
-        say(`round ${round + 1}/${rounds} ${built.variant.id}: ${thousands(result.rate)} records/s, ${result.cpuPerRecord.toFixed(1)} µs CPU/record, ${result.checkpoints} checkpoints (${Object.entries(result.reasons).map(([r, n]) => `${n} ${r}`).join(', ')}) taking ${percent(result.checkpointMs / result.ms)} of ${(result.ms / 1000).toFixed(1)} s, load ${loadAverage()}`);
+        say(`round ${round + 1}/${rounds} ${built.variant.id}: ${thousands(result.rate)} records/s, ${result.cpuPerRecord.toFixed(1)} µs CPU/record, ${result.checkpoints} checkpoints (${Object.entries(result.reasons).map(([r, n]) => `${n} ${r}`).join(', ')}), commit chain busy ${percent(result.checkpointMs / result.ms)} of ${(result.ms / 1000).toFixed(1)} s, load ${loadAverage()}`);
         if (built.variant.id !== 'eos-1s') continue;
         // The restart, on the state this run left: a user of the input gets one more record.
         const index = round * 3 + 1;
@@ -415,7 +423,8 @@ export async function checkpointBench(options: { records: number; rounds: number
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(run));
     if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
     await admin.disconnect();
-    for (const built of builds) fs.rmSync(built.outDir, { recursive: true, force: true });
+    // A profiled run keeps its bundles: the profiles' line numbers are theirs.
+    if (!process.env.BENCH_PROFILE) for (const built of builds) fs.rmSync(built.outDir, { recursive: true, force: true });
     fs.rmSync(localDir, { recursive: true, force: true });
   }
 
@@ -449,7 +458,7 @@ export async function checkpointBench(options: { records: number; rounds: number
   row('', 'records/s   µs CPU/record');
   for (const [id, s] of [['eos-1s', on], ['eos-off', off], ['alo-1s', alo]] as const) {
     row(`stage 1, ${VARIANTS.find((v) => v.id === id)!.label}`, `${thousands(s.rate).padStart(9)}   ${s.cpu.toFixed(1).padStart(13)}`);
-    console.log(`    rounds ${s.range} records/s; ${s.checkpoints} checkpoints (${s.reasons}), ${thousands(s.msEach)} ms each, ${percent(s.share)} of the stage's time; ${thousands(s.changelog)} changelog records`);
+    console.log(`    rounds ${s.range} records/s; ${s.checkpoints} checkpoints (${s.reasons}), ${thousands(s.msEach)} ms each; commit chain (checkpoints and sends ahead, overlapping processing) busy ${percent(s.share)} of the stage's time; ${thousands(s.changelog)} changelog records`);
   }
   console.log('');
   row('figure', 'throughput   (CPU)', 'target');

@@ -109,3 +109,22 @@ test('member files name the members of worker processes that are gone, and only 
   members.forget();
   assert.deepEqual(fs.readdirSync(path.join(d, 'members')), [`${process.ppid}.member`]);
 });
+
+test('a checkpoint that wrote a full state replaces the log: it stays the size of the state, and loads back exact', () => {
+  const d = dir();
+  const store = new LocalTaskStore(d, 5, log);
+  store.rewrite(snapshot({ a: 1 }), 1, 10n);
+  for (let c = 2; c < 40; c++) store.append(c, BigInt(10 + c), [entry('a', c), entry(`k${c}`, c)]);
+  const file = path.join(d, 'task-5.log');
+  const grown = fs.statSync(file).size;
+  // The full state, as a materializing checkpoint writes it: its fragments, tombstones, the meta record.
+  const full = snapshot({ a: 40, k2: 2 }).toRecords(40).filter((r) => r.key !== 'meta');
+  assert.ok(full[0].key.startsWith('f\u0000'));
+  store.append(40, 60n, [...full, entry('k3', null)]);
+  store.close();
+  assert.ok(fs.statSync(file).size < grown / 4, `${fs.statSync(file).size} bytes after the full state, ${grown} before`);
+  const loaded = new LocalTaskStore(d, 5, log).load();
+  assert.ok(loaded);
+  assert.equal(loaded.next, 60n);
+  assert.deepEqual(read(loaded.state), { a: 40, k2: 2 });
+});

@@ -8,7 +8,8 @@
  *
  * - **Task state** (Kafka Streams' local state store and `.checkpoint`
  *   file): per task, a log of the changelog records of its committed
- *   checkpoints, each frame with the changelog offset it reaches. A task that
+ *   checkpoints, each frame with the changelog offset it reaches (a checkpoint
+ *   that wrote a full state replaces the log). A task that
  *   starts here again loads the log and reads only the changelog's tail after
  *   that offset (what another worker committed meanwhile, or the checkpoint
  *   whose frame a crash cut off), instead of the whole partition. A frame is
@@ -30,7 +31,7 @@ import path from 'node:path';
 import type { Logger } from '../log.ts';
 import type { Manifest } from '../manifest.ts';
 import { checkpointDirectory, frameBytes, readFrames } from '../local/checkpoints.ts';
-import { RestoredState, type ChangelogRecord } from './task-state.ts';
+import { isFullState, RestoredState, type ChangelogRecord } from './task-state.ts';
 
 /**
  * The age beyond which a task's local state is not used: half of Kafka's
@@ -39,9 +40,6 @@ import { RestoredState, type ChangelogRecord } from './task-state.ts';
  */
 export const LOCAL_STATE_MAX_AGE_MS = 12 * 3600_000;
 
-/** A log rewritten as one frame once it is this many times larger than the state it holds (and at least COMPACT_MIN_BYTES). */
-const COMPACT_RATIO = 4;
-const COMPACT_MIN_BYTES = 16 << 20;
 
 /** One frame of a task's log: a committed checkpoint's changelog records (or, first, a whole state). */
 interface TaskFrame {
@@ -62,8 +60,6 @@ export function workerDirectory(manifest: Manifest, group: string): string {
 export class LocalTaskStore {
   private readonly file: string;
   private fd: number | null = null;
-  private bytes = 0;
-  private snapshotBytes = 0;
   private lastCheckpoint = 0;
   private disabled = false;
 
@@ -92,8 +88,6 @@ export class LocalTaskStore {
       const state = new RestoredState();
       for (const frame of frames) for (const r of frame.records) state.add(r.key, r.value);
       if (fs.statSync(this.file).size > validBytes) fs.truncateSync(this.file, validBytes);
-      this.bytes = validBytes;
-      this.snapshotBytes = validBytes / frames.length;
       this.lastCheckpoint = last.checkpoint;
       return { state, next: BigInt(last.next), checkpoint: last.checkpoint };
     } catch (error) {
@@ -111,16 +105,23 @@ export class LocalTaskStore {
     });
   }
 
-  /** Appends a committed checkpoint's changelog records, exact as of changelog offset `next`. */
+  /**
+   * Appends a committed checkpoint's changelog records, exact as of changelog
+   * offset `next`. A checkpoint that wrote a full state (task-state.ts
+   * materializes once the deltas outgrow the state) holds the whole state:
+   * it replaces the log, which so stays as small as the changelog after
+   * compaction.
+   */
   append(checkpoint: number, next: bigint, records: ChangelogRecord[]): void {
     if (checkpoint <= this.lastCheckpoint) { this.drop(); return; }
     this.write(() => {
       const bytes = frameBytes({ checkpoint, next: String(next), at: Date.now(), records } satisfies TaskFrame);
-      this.fd ??= fs.openSync(this.file, 'a');
-      fs.writeSync(this.fd, bytes);
-      this.bytes += bytes.length;
+      if (records[0] && isFullState(records[0].key)) this.replace(bytes);
+      else {
+        this.fd ??= fs.openSync(this.file, 'a');
+        fs.writeSync(this.fd, bytes);
+      }
       this.lastCheckpoint = checkpoint;
-      if (this.bytes > Math.max(COMPACT_MIN_BYTES, COMPACT_RATIO * this.snapshotBytes)) this.compact();
     });
   }
 
@@ -150,24 +151,12 @@ export class LocalTaskStore {
     }
   }
 
-  /** Merges the log into one frame (one full state and the meta record). */
-  private compact(): void {
-    const { frames } = readFrames<TaskFrame>(this.file);
-    if (frames.length === 0) return;
-    const state = new RestoredState();
-    for (const frame of frames) for (const r of frame.records) state.add(r.key, r.value);
-    const last = frames[frames.length - 1];
-    this.replace(frameBytes({ checkpoint: last.checkpoint, next: last.next, at: last.at, records: state.toRecords(last.checkpoint) } satisfies TaskFrame));
-  }
-
   /** Writes `bytes` as the whole log: a temporary file renamed over it. */
   private replace(bytes: Buffer): void {
     this.close();
     const tmp = `${this.file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, this.file);
-    this.bytes = bytes.length;
-    this.snapshotBytes = bytes.length;
   }
 }
 

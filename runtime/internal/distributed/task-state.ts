@@ -70,8 +70,8 @@ export const FRAGMENT_BYTES = 512 * 1024;
 
 /** A full state is written once the deltas since the last one hold this many times the entries the state has ... */
 export const MATERIALIZE_RATIO = 2;
-/** ... and at least this many (a small state is not rewritten every few checkpoints). */
-const MATERIALIZE_MIN_ENTRIES = 10_000;
+/** ... and at least this many (a small state is not rewritten every few checkpoints; PIPEC_MATERIALIZE_MIN_ENTRIES to tune). */
+const MATERIALIZE_MIN_ENTRIES = Number(process.env.PIPEC_MATERIALIZE_MIN_ENTRIES ?? 10_000);
 
 /** The stable id of a node's state: its uid from the manifest (the node id for manifests without uids). */
 export function uidOf(manifest: Manifest, nodeId: number): string {
@@ -172,6 +172,11 @@ export class ChangelogWriter {
     this.deltaEntries = 0;
     return records;
   }
+}
+
+/** Whether a changelog key is a fragment of a full state (a checkpoint whose records start with one holds the whole state). */
+export function isFullState(key: string): boolean {
+  return key[0] === 'f' && key[1] === SEP;
 }
 
 /** A blob as changelog records: fragments of at most FRAGMENT_BYTES under `<id> ␀ i ␀ n`. */

@@ -48,7 +48,7 @@ import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
-import { ChangelogWriter, metaRecord, RestoredState, runtimeSnapshot, type ChangelogRecord, type TaskMeta } from './task-state.ts';
+import { ChangelogWriter, isFullState, metaRecord, RestoredState, runtimeSnapshot, type ChangelogRecord, type TaskMeta } from './task-state.ts';
 import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
 /** Worker settings from flags and the environment. */
@@ -389,6 +389,7 @@ class Task {
     this.outgoing = [];
     const runtime = job?.runtimes[worker.stage.id][0];
     const changes = this.changelogWriter?.cut(runtime, worker.manifest, this.checkpoints + 1) ?? [];
+    if (changes[0] && isFullState(changes[0].key)) worker.log.info({ task: this.index, checkpoint: this.checkpoints + 1, records: changes.length }, 'state materialized: this checkpoint writes the full state and drops the deltas before it');
     // The consumed offsets of the cut (records delivered while this checkpoint commits belong to the next one).
     const offsets = [...this.positions].map(([topic, next]) => ({ topic, partition: this.index, offset: String(next) }));
     const meta: TaskMeta = {
