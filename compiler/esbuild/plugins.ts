@@ -45,35 +45,5 @@ export function hostLoader(host: Host, virtual: Map<string, string> = new Map())
   };
 }
 
-/**
- * kafkajs (2.2.4) groups a batch's messages by partition with
- * `[...current, message]` per message: quadratic in the batch, ~19% of a
- * checkpointing stage's time in profiles. Bundles get this linear version
- * (same result: messages in order, per partition); the package is in
- * maintenance mode, so the fix will not come from upstream.
- */
-const LINEAR_GROUPING = `module.exports = ({ topic, partitionMetadata, messages, partitioner }) => {
-  if (partitionMetadata.length === 0) return {}
-  const result = {}
-  for (const message of messages) {
-    const partition = partitioner({ topic, partitionMetadata, message })
-    const list = result[partition]
-    if (list) list.push(message)
-    else result[partition] = [message]
-  }
-  return result
-}
-`;
-
-/** Replaces kafkajs's quadratic message grouping in bundles (see LINEAR_GROUPING). */
-export function kafkajsLinearGrouping(): Plugin {
-  return {
-    name: 'pipec-kafkajs-grouping',
-    setup(build) {
-      build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]producer[\\/]groupMessagesPerPartition\.js$/ }, () => ({ contents: LINEAR_GROUPING, loader: 'js' }));
-    },
-  };
-}
-
 /** ESM bundles for Node need `require` for CommonJS packages that load built-ins. */
 export const REQUIRE_BANNER = "import { createRequire as __pipecCreateRequire } from 'node:module';\nconst require = __pipecCreateRequire(import.meta.url);";
