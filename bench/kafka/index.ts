@@ -71,7 +71,8 @@ export async function kafkaBench(options: { records: number; rounds: number }): 
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const variant of ['hand', 'pipec'] as const) {
-        const env = { BENCH_IN: input, BENCH_OUT: `${prefix}-out-${variant}-${round}`, BENCH_GROUP: `${prefix}-${variant}-${round}`, PIPEC_KAFKA_BROKERS: brokers };
+        // PIPEC_TOPIC_PREFIX: pipec's own topics (the stage's changelog) are fresh each run too.
+        const env = { BENCH_IN: input, BENCH_OUT: `${prefix}-out-${variant}-${round}`, BENCH_GROUP: `${prefix}-${variant}-${round}`, PIPEC_KAFKA_BROKERS: brokers, PIPEC_TOPIC_PREFIX: `${prefix}-${variant}-${round}-` };
         const command = variant === 'hand' ? [hand] : [path.join(outDir, 'stage-0.mjs')];
         runs[variant].push(await timeVariant(kafka, command, env, options.records));
         process.stderr.write(`round ${round + 1}/${options.rounds} ${variant}: ${Math.round(runs[variant].at(-1)!).toLocaleString('en')} records/s\n`);

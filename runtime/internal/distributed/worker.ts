@@ -105,6 +105,15 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The consumer group a `kafka.source({ group })` of the stage names (the stage's one consumer reads all of its inputs in it). */
+function sourceGroup(graph: Graph, nodes: readonly number[]): string | undefined {
+  for (const nodeId of nodes) {
+    const node = graph.nodes[nodeId];
+    if (node.kind === 'source' && node.spec.connector === 'kafka' && typeof node.spec.options.group === 'string') return node.spec.options.group;
+  }
+  return undefined;
+}
+
 /** The changelog topic of a stage: task state, compacted, one partition per task. */
 export function changelogTopic(manifest: Manifest, stageId: number): string {
   return namespaced(`${manifest.pipeline}-stage-${stageId}-changelog`);
@@ -175,7 +184,11 @@ class Task {
     this.changelogWriter = new ChangelogWriter(restored);
     this.dueAt = meta ? Date.now() : Date.now() + worker.interval;
     if (meta) {
-      for (const [topic, next] of Object.entries(meta.positions)) this.positions.set(topic, BigInt(next));
+      for (const [topic, next] of Object.entries(meta.positions)) {
+        // A topic the stage no longer reads (its source topic was changed): its offsets must not be committed again.
+        if (worker.edgeByTopic.has(topic) || worker.sourceByTopic.has(topic)) this.positions.set(topic, BigInt(next));
+        else log.warn({ task: this.index, topic, next }, 'the checkpoint has a position in a topic this stage no longer reads: left out');
+      }
       for (const [edgeId, producers] of Object.entries(meta.partitionWatermarks)) this.partitionWatermark(edgeId).restore(producers);
       this.checkpoints = meta.checkpoint;
     }
@@ -546,7 +559,7 @@ export class StageWorker {
     this.exactlyOnce = (manifest.guarantee ?? 'exactly-once') === 'exactly-once';
     this.changelog = changelogTopic(manifest, stage.id);
     this.interval = manifest.checkpoint?.interval ?? 200;
-    this.group = options.group ?? namespaced(`${manifest.pipeline}-stage-${stage.id}`);
+    this.group = options.group ?? sourceGroup(graph, manifest.stages[stage.id].nodes) ?? namespaced(`${manifest.pipeline}-stage-${stage.id}`);
     this.transactionalPrefix = `${this.group}-task`;
     this.metrics = new WorkerMetrics({ pipeline: manifest.pipeline, stage: String(stage.id) });
     this.deadLetterTopic = namespaced(`${manifest.pipeline}-dlq`);
