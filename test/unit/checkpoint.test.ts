@@ -198,3 +198,28 @@ test('changelogs of the one-record-per-entry format are read: entries, timers an
   }
   assert.deepEqual(records.filter((r) => r.value === null && r.key.startsWith('s\u0000')).map((r) => r.key), ['s\u0000sum(n)\u0000rolling\u0000sa']);
 });
+
+test('a checkpoint whose changes hold every entry writes them as a full state, and compaction keeps only it', () => {
+  const rt = filled(3000);
+  const table = rt.backends.get(1)!.table<{ n: number }>('rolling');
+  rt.timers.get(2)!.register('event', 'k1', 50);
+  const writer = new ChangelogWriter(null);
+  const log: ChangelogRecord[] = [...writer.cut(rt, manifest, 1)];
+  assert.ok(log[0].key.startsWith('f\u0000'), 'the first checkpoint holds every entry');
+  // Some keys change: a delta.
+  table.get('k5')!.n = -5;
+  log.push(...writer.cut(rt, manifest, 2));
+  assert.ok(log[log.length - 1].key.startsWith('d\u0000'));
+  // Every key changes, one is deleted: a full state again, tombstoning both blobs before it.
+  for (const key of [...table.keys()]) table.get(key)!.n += 1;
+  table.delete('k7');
+  const third = writer.cut(rt, manifest, 3);
+  assert.ok(third[0].key.startsWith('f\u0000'));
+  assert.equal(third.filter((r) => r.value === null).length, 2);
+  log.push(...third);
+  const { rt: back } = restore(compacted(log));
+  assert.deepEqual([...back.backends.get(1)!.table('rolling')].sort(), [...table].sort());
+  assert.equal(back.backends.get(1)!.table('rolling').has('k7'), false);
+  assert.ok(back.timers.get(2)!.has('event', 'k1', 50), 'the full state holds the live timers, changed or not');
+  assert.equal(compacted(log).length, third.filter((r) => r.value !== null).length);
+});

@@ -134,9 +134,12 @@ export class ChangelogWriter {
     if (!runtime) return [];
     const changes: OperatorColumns[] = [];
     let size = 0;
+    // Whether the changes touch every entry of every backend (a busy task: every key changed since the last checkpoint).
+    let covered = true;
     for (const [nodeId, backend] of runtime.backends) {
       size += backend.size;
       const tables = backend.takeChangedTables();
+      covered &&= backend.coveredBy(tables);
       const timers = runtime.timers.get(nodeId)?.takeChangedColumns() ?? [];
       if (tables.length || timers.length) changes.push({ uid: uidOf(manifest, nodeId), tables, timers });
     }
@@ -147,7 +150,11 @@ export class ChangelogWriter {
       if (columns.length) changes.push({ uid: uidOf(manifest, nodeId), tables: [], timers: columns });
     }
     const changed = entryCount(changes);
-    if (this.options.materialize && this.deltaEntries + changed > Math.max(MATERIALIZE_MIN_ENTRIES, MATERIALIZE_RATIO * size)) return this.full(runtime, manifest, checkpoint);
+    if (this.options.materialize) {
+      // A delta that holds every entry is the whole state already: written as a full state (with the live timers), it costs about what the delta would, and drops the deltas before it.
+      if (covered && changed > 0) return this.full(runtime, manifest, checkpoint, changes);
+      if (this.deltaEntries + changed > Math.max(MATERIALIZE_MIN_ENTRIES, MATERIALIZE_RATIO * size)) return this.full(runtime, manifest, checkpoint);
+    }
     if (changed === 0) return [];
     this.deltaEntries += changed;
     const records = fragments(`d${SEP}${this.epoch}${SEP}${checkpoint}${SEP}${this.writer}`, { v: 2, operators: changes });
@@ -155,14 +162,20 @@ export class ChangelogWriter {
     return records;
   }
 
-  /** A full state, and tombstones for every record it supersedes. */
-  private full(runtime: InstanceRuntime, manifest: Manifest, checkpoint: number): ChangelogRecord[] {
+  /**
+   * A full state, and tombstones for every record it supersedes. `covering`:
+   * changes that hold every entry (their deleted entries are left out), so
+   * the tables need not be read again.
+   */
+  private full(runtime: InstanceRuntime, manifest: Manifest, checkpoint: number, covering?: OperatorColumns[]): ChangelogRecord[] {
     const operators: OperatorColumns[] = [];
+    const changedTables = new Map((covering ?? []).map((op) => [op.uid, op.tables]));
     const nodes = new Set([...runtime.backends.keys(), ...runtime.timers.keys()]);
     for (const nodeId of nodes) {
-      const tables = runtime.backends.get(nodeId)?.allTables() ?? [];
+      const uid = uidOf(manifest, nodeId);
+      const tables = covering ? (changedTables.get(uid) ?? []).map(presentOnly).filter(([, keys]) => keys.length) : runtime.backends.get(nodeId)?.allTables() ?? [];
       const timers = runtime.timers.get(nodeId)?.liveColumns() ?? [];
-      if (tables.length || timers.length) operators.push({ uid: uidOf(manifest, nodeId), tables, timers });
+      if (tables.length || timers.length) operators.push({ uid, tables, timers });
     }
     this.epoch++;
     const records = fragments(`f${SEP}${this.epoch}${SEP}${checkpoint}${SEP}${this.writer}`, { v: 2, operators });
@@ -172,6 +185,14 @@ export class ChangelogWriter {
     this.deltaEntries = 0;
     return records;
   }
+}
+
+/** A table's changed columns without its deleted entries. */
+function presentOnly([name, keys, values]: TableColumns): TableColumns {
+  if (!values.includes(undefined)) return [name, keys, values];
+  const k: unknown[] = [], v: unknown[] = [];
+  for (let i = 0; i < keys.length; i++) if (values[i] !== undefined) { k.push(keys[i]); v.push(values[i]); }
+  return [name, k, v];
 }
 
 /** Whether a changelog key is a fragment of a full state (a checkpoint whose records start with one holds the whole state). */

@@ -108,6 +108,18 @@ export class KeyedStateBackend {
     else Map.prototype.set.call(t, key, value);
   }
 
+  /** Whether changed columns (from takeChangedTables) hold every entry this backend has: then they are its whole state. */
+  coveredBy(changed: readonly TableColumns[]): boolean {
+    const present = new Map<string, number>();
+    for (const [name, , values] of changed) {
+      let n = 0;
+      for (const v of values) if (v !== undefined) n++;
+      present.set(name, n);
+    }
+    for (const [name, table] of this.tables) if (table.size !== (present.get(name) ?? 0)) return false;
+    return true;
+  }
+
   /** Number of entries over all tables. */
   get size(): number {
     let size = 0;
