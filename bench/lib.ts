@@ -3,15 +3,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { build, nodeHost } from '../compiler/index.ts';
 
-/** The repository root. */
-export const root = path.resolve(import.meta.dirname, '..');
+import { root } from './stats.ts';
 
-/** The median of some numbers. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median, root } from './stats.ts';
 
 /** Builds a pipeline file into bench/.out and returns its output folder. */
 export async function buildPipeline(file: string): Promise<string> {
