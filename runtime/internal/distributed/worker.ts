@@ -48,6 +48,7 @@ import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+import { operatorFigures } from './operator-metrics.ts';
 import { metaRecord, RestoredState, runtimeSnapshot, takeStateChanges, type ChangelogRecord, type TaskMeta } from './task-state.ts';
 import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
@@ -679,7 +680,7 @@ export class StageWorker {
     this.metrics.checkpointAge.set({ task: String(task.index) }, 0);
     const watermark = task.watermark();
     if (watermark !== null) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, watermark));
-    this.metrics.lateDropped.set({ task: String(task.index) }, task.counter('droppedLateRecords'));
+    this.metrics.setOperators(task.index, operatorFigures(task.job, this.manifest, this.stage.id));
     this.log.debug({ task: task.index, records: output.length, changelog: changelog.length, bytes, ms: Math.round(seconds * 1000), reason }, 'checkpoint committed');
   }
 

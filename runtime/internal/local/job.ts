@@ -29,6 +29,7 @@ import { WatermarkCoordinator, WatermarkGenerator } from '../watermarks.ts';
 import { autoWatermarkInterval, UserWatermarkGenerator } from '../user-watermarks.ts';
 import type { WatermarkGenerator as UserGenerator } from '../../api/watermarks.ts';
 import { uidOf } from '../distributed/task-state.ts';
+import { describeOperator, operatorFields } from '../operators/names.ts';
 
 interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: (value: unknown, ts: number | undefined) => void }
 
@@ -212,7 +213,7 @@ export class LocalJob {
     }
     if (!this.loggedUserError && !invalidKey && !invalidTimestamp) {
       this.loggedUserError = true;
-      this.log.warn({ err: error, location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
+      this.log.warn({ err: error, ...operatorFields(this.manifest, node), location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
     }
   }
 
@@ -456,11 +457,7 @@ export class LocalJob {
       graph, subtask, parallelism: stage.parallelism, mode: manifest.mode, time: this.guardedTime,
       calls: this.calls,
       fail: (error) => this.fail(error),
-      operatorName: (nodeId) => {
-        const site = this.siteOf(nodeId);
-        const label = manifest.nodes[nodeId]?.label ?? graph.nodes[nodeId].kind;
-        return site ? `${label} (${site})` : label;
-      },
+      operatorName: (nodeId) => describeOperator(manifest, graph, nodeId),
       fn: <F>(nodeId: number) => graph.nodes[nodeId].fn as F,
       node: (nodeId) => graph.nodes[nodeId],
       source: (nodeId, create, emit) => {
