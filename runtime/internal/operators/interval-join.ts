@@ -107,9 +107,15 @@ export class IntervalJoinOperator {
     const ours = isLeft ? this.left : this.right;
     let buffer = ours.get(key);
     if (!buffer) { buffer = []; ours.set(key, buffer); }
-    const at = lowerBound(buffer, ts);
-    if (at < buffer.length && buffer[at].ts === ts) buffer[at].values.push(value);
-    else buffer.splice(at, 0, { ts, values: [value] });
+    // In-order elements (the usual case) go to the end; others are inserted in timestamp order.
+    const last = buffer.length > 0 ? buffer[buffer.length - 1] : undefined;
+    if (!last || last.ts < ts) buffer.push({ ts, values: [value] });
+    else if (last.ts === ts) last.values.push(value);
+    else {
+      const at = lowerBound(buffer, ts);
+      if (buffer[at].ts === ts) buffer[at].values.push(value);
+      else buffer.splice(at, 0, { ts, values: [value] });
+    }
 
     // The other side is only read: Map.prototype.get does not mark its entry as changed for the next checkpoint.
     const other = Map.prototype.get.call(isLeft ? this.right : this.left, key) as Buffer | undefined;
