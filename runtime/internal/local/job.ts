@@ -29,7 +29,7 @@ import { WatermarkCoordinator, WatermarkGenerator } from '../watermarks.ts';
 import { autoWatermarkInterval, UserWatermarkGenerator } from '../user-watermarks.ts';
 import type { WatermarkGenerator as UserGenerator } from '../../api/watermarks.ts';
 import { uidOf } from '../distributed/task-state.ts';
-import { describeOperator, operatorFields } from '../operators/names.ts';
+import { describeOperator } from '../operators/names.ts';
 
 interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: (value: unknown, ts: number | undefined) => void }
 
@@ -213,7 +213,7 @@ export class LocalJob {
     }
     if (!this.loggedUserError && !invalidKey && !invalidTimestamp) {
       this.loggedUserError = true;
-      this.log.warn({ err: error, ...operatorFields(this.manifest, node), location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
+      this.log.warn({ err: error, location, origin, position }, 'a function threw on a record: it went to the dead-letter output (further ones are counted, not logged)');
     }
   }
 

@@ -15,19 +15,21 @@ export function operatorFields(manifest: Manifest, nodeId: number): { operator: 
   return { operator: node?.label ?? `node ${nodeId}`, uid: node?.uid ?? `node-${nodeId}` };
 }
 
-/** An operator in a message: `process "enrich" [uid enrich-v2] (pipeline.ts:12:6)`; the uid only when the user set it (a default one repeats the label). */
-export function describeOperator(manifest: Manifest, graph: Graph, nodeId: number): string {
-  const node = manifest.nodes[nodeId];
-  const label = node?.label ?? graph.nodes[nodeId]?.kind ?? `node ${nodeId}`;
+/** An operator's label with the uid the user set (`process "enrich" [uid enrich-v2]`); a default uid repeats the label, so it is left out. */
+export function labelWithUid(manifest: Manifest, graph: Graph, nodeId: number): string {
+  const label = manifest.nodes[nodeId]?.label ?? graph.nodes[nodeId]?.kind ?? `node ${nodeId}`;
   const uid = graph.nodes[nodeId]?.uid;
-  const site = node?.site;
-  return `${label}${uid !== undefined ? ` [uid ${uid}]` : ''}${site ? ` (${site})` : ''}`;
+  return uid !== undefined ? `${label} [uid ${uid}]` : label;
 }
 
-/** `{ operator, uid, ... }` for a runtime counter id `<node>:<name>` (run summaries). */
-export function counterFields(manifest: Manifest, counter: string): { counter: string; operator?: string; uid?: string } {
-  const at = counter.indexOf(':');
-  const nodeId = Number(counter.slice(0, at));
-  if (at < 0 || !Number.isInteger(nodeId) || !manifest.nodes[nodeId]) return { counter };
-  return { counter: counter.slice(at + 1), ...operatorFields(manifest, nodeId) };
+/** An operator in a message: `process "enrich" [uid enrich-v2] (pipeline.ts:12:6)`. */
+export function describeOperator(manifest: Manifest, graph: Graph, nodeId: number): string {
+  const site = manifest.nodes[nodeId]?.site;
+  return `${labelWithUid(manifest, graph, nodeId)}${site ? ` (${site})` : ''}`;
+}
+
+/** The operator of a runtime counter `<node>:<name>` (run summaries): `{ operator, uid }`, or nothing for a counter of no node. */
+export function counterFields(manifest: Manifest, counter: string): { operator?: string; uid?: string } {
+  const nodeId = Number(counter.slice(0, counter.indexOf(':')));
+  return Number.isInteger(nodeId) && manifest.nodes[nodeId] ? operatorFields(manifest, nodeId) : {};
 }
