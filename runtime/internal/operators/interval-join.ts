@@ -16,8 +16,8 @@
  *   l + upperBound, right at r − lowerBound, or at its own time when that
  *   bound is on the other side of 0); when the watermark passes it, the bucket
  *   is removed, and a key with nothing left leaves the backend. One timer per
- *   key and timestamp serves both sides: the bucket of each side whose cleanup
- *   time it is goes.
+ *   key and timestamp serves both sides: the buckets of each side whose
+ *   cleanup time has come go.
  *
  * In: elements of the left (1) and right (2) input with key and timestamp,
  * watermarks. Out: what the user's function emits, at max(l, r).
@@ -155,21 +155,32 @@ export class IntervalJoinOperator {
     this.ctx.timers.advance('event', watermark, (key, timestamp) => this.cleanUp(key, timestamp));
   }
 
-  /** Flink's onEventTime: the left bucket whose cleanup time is `timestamp`, and the right one. */
+  /**
+   * Flink's onEventTime: the left bucket whose cleanup time is `timestamp`,
+   * and the right one. Buckets are sorted, so this drops every bucket at or
+   * before that time from the front: with the bounds the buckets were added
+   * under, those are exactly the ones whose timers have fired. State restored
+   * under other bounds (an upgrade changed them) is cleaned up by the new
+   * ones: the first bucket left gets its cleanup timer (a no-op when it has one).
+   */
   private cleanUp(key: unknown, timestamp: number): void {
     const { lowerBound: lower, upperBound: upper } = this.ctx.spec;
     this.ctx.backend.currentKey = key;
-    this.removeBucket(this.left, key, upper <= 0 ? timestamp : timestamp - upper);
-    this.removeBucket(this.right, key, lower <= 0 ? timestamp + lower : timestamp);
+    this.dropThrough(this.left, key, upper <= 0 ? timestamp : timestamp - upper, Math.max(upper, 0));
+    this.dropThrough(this.right, key, lower <= 0 ? timestamp + lower : timestamp, Math.max(-lower, 0));
   }
 
-  private removeBucket(table: Map<unknown, Buffer>, key: unknown, ts: number): void {
+  /** Drops a key's buckets at or before `last`; what is left keeps a cleanup timer at its first bucket + `delay`. */
+  private dropThrough(table: Map<unknown, Buffer>, key: unknown, last: number, delay: number): void {
     const buffer = Map.prototype.get.call(table, key) as Buffer | undefined;
     if (!buffer) return;
-    const at = lowerBound(buffer, ts);
-    if (at >= buffer.length || buffer[at].ts !== ts) return;
-    buffer.splice(at, 1);
-    if (buffer.length === 0) table.delete(key);
-    else table.set(key, buffer);
+    let drop = 0;
+    while (drop < buffer.length && buffer[drop].ts <= last) drop++;
+    if (drop > 0) {
+      buffer.splice(0, drop);
+      if (buffer.length === 0) { table.delete(key); return; }
+      table.set(key, buffer);
+    }
+    this.ctx.timers.register('event', key, buffer[0].ts + delay);
   }
 }
