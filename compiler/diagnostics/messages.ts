@@ -178,6 +178,12 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'Deploy this build; the next one is checked against its manifest.',
     explanation: "Manifests record each operator's uid and state since uids were introduced; an older manifest has nothing to compare with, so the first build after upgrading pipec is not checked.",
   },
+  generatorStateInClosure: {
+    code: 'PC2140', name: 'generator_state_in_closure',
+    message: "This watermark generator keeps '{variable}' in a variable of its factory, which is not checkpointed: after a restart it starts over.",
+    hint: "Make it a field of the generator (this.{variable}, or a class field): a generator's own fields are checkpointed with the job and restored. Add `// pipec-ignore PC2140` on the line above if starting over is intended.",
+    explanation: "A user watermark generator's state is its own enumerable data fields: they are checkpointed with the task and restored after a restart. A variable of the factory that its methods change lives in a closure, which a checkpoint cannot see, so after a kill and restart the generator would start from the variable's first value (its watermarks could fall behind, holding windows back).\n\n    watermarks.forGenerator(() => { let max = 0; return { onEvent(e, ts) { max = Math.max(max, ts); }, onPeriodicEmit(out) { out.emitWatermark(max - 1); } }; })   // PC2140\n    watermarks.forGenerator(() => ({ max: 0, onEvent(e, ts) { this.max = Math.max(this.max, ts); }, onPeriodicEmit(out) { out.emitWatermark(this.max - 1); } }))",
+  },
 } as const satisfies Record<string, DiagnosticDefinition>;
 
 /** The camelCase names of the diagnostics. */

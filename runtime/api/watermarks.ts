@@ -63,8 +63,12 @@ export const watermarks = {
   forMonotonousTimestamps<T = any>(): WatermarkStrategy<T> {
     return strategy<T>('monotonous', 0);
   },
-  /** Your own generator: `factory()` makes one per parallel instance. */
-  forGenerator<T>(factory: () => WatermarkGenerator<T>): WatermarkStrategy<T> {
+  /**
+   * Your own generator: `factory()` makes one per parallel instance, a class
+   * instance or an object literal (whose methods may keep fields on `this`,
+   * untyped there: a class types them).
+   */
+  forGenerator<T>(factory: () => WatermarkGenerator<T> & ThisType<WatermarkGenerator<T> & Record<string, any>>): WatermarkStrategy<T> {
     if (typeof factory !== 'function') throw new TypeError('watermarks.forGenerator(factory): factory must be a function returning { onEvent, onPeriodicEmit }');
     return strategy<T>('generator', 0, factory);
   },
