@@ -107,7 +107,19 @@ test('stage workers: the join figures of Flink\'s documentation, interval-join l
   assert.deepEqual(pairsOf(await readUntil(`${run}-interval`, (v) => v.length >= expectedInterval.length, 60_000)), expectedInterval, logs[interval].join('').slice(-2000));
   assert.deepEqual(pairsOf(await readUntil(`${run}-exclusive`, (v) => v.length >= expectedExclusive.length, 60_000)), expectedExclusive);
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  assert.ok((operatorGauge(await metrics(), 'pipec_operator_state_entries', 'interval') ?? 0) > 0, 'the interval join holds elements the watermark has not passed');
+  /** Polls /metrics until `done` holds for the interval join's gauges (set at each checkpoint), or 60 s pass; returns the last ones. */
+  const gauges = async (done: (g: { entries: number | null; timers: number | null; dropped: number | null }) => boolean) => {
+    let g = { entries: null as number | null, timers: null as number | null, dropped: null as number | null };
+    for (let i = 0; i < 120; i++) {
+      const text = await metrics();
+      g = { entries: operatorGauge(text, 'pipec_operator_state_entries', 'interval'), timers: operatorGauge(text, 'pipec_operator_timers', 'interval'), dropped: operatorGauge(text, 'pipec_late_records_dropped_total', 'interval') };
+      if (done(g)) break;
+      await sleep(500);
+    }
+    return g;
+  };
+  // Orange 7 and greens 6 and 7 wait for a watermark past 8.
+  assert.equal((await gauges((g) => g.entries === 2)).entries, 2, 'the interval join holds elements of both sides the watermark has not passed');
 
   // Elements at 0 are behind both watermarks (each side's partition brought its markers before them): late.
   await send(`${run}-orange`, [{ partition: 0, value: { key: 'interval', ts: 0, name: 'late-o0' } }]);
@@ -129,13 +141,8 @@ test('stage workers: the join figures of Flink\'s documentation, interval-join l
     await readUntil(`${run}-${key}`, (v) => v.length >= expected.length, 60_000);
   }
   const cogroup = await readUntil(`${run}-cogroup`, (v) => v.length >= 4, 60_000);
-  let entries: number | null = null, timers: number | null = null, dropped: number | null = null;
-  for (let i = 0; i < 120 && (entries !== 0 || timers !== 0 || dropped !== 2); i++) {
-    const text = await metrics();
-    [entries, timers, dropped] = ['pipec_operator_state_entries', 'pipec_operator_timers', 'pipec_late_records_dropped_total'].map((name) => operatorGauge(text, name, 'interval'));
-    if (entries !== 0 || timers !== 0 || dropped !== 2) await sleep(500);
-  }
-  assert.deepEqual({ entries, timers, dropped }, { entries: 0, timers: 0, dropped: 2 }, 'the interval join (uid interval) dropped both late elements and holds nothing once the watermark passed');
+  const final = await gauges((g) => g.entries === 0 && g.timers === 0 && g.dropped === 2);
+  assert.deepEqual(final, { entries: 0, timers: 0, dropped: 2 }, 'the interval join (uid interval) dropped both late elements and holds nothing once the watermark passed');
   assert.match(await metrics(), /pipec_operator_state_entries\{[^}]*operator="intervalJoin \[-2, 1\] \\"interval join\\""/, 'the gauge names the operator with its .name(...)');
 
   // A moment more for anything extra, then the whole output of each join.
