@@ -167,6 +167,19 @@ describe('coGroup', () => {
   });
 });
 
+describe('count windows', () => {
+  test('a count window of a coGroup counts the elements of both sides of a key together, and a partial window never fires', async () => {
+    const job = await testPipeline('test/fixtures/joins/count-join.ts');
+    const [orange, green] = [job.source<{ key: string; name: string }>('orange'), job.source<{ key: string; name: string }>('green')];
+    orange.push({ key: 'a', name: 'o1' }, { key: 'b', name: 'o2' });
+    green.push({ key: 'a', name: 'g1' });
+    orange.push({ key: 'a', name: 'o3' }, { key: 'a', name: 'o4' });
+    green.push({ key: 'a', name: 'g2' }, { key: 'a', name: 'g3' }, { key: 'b', name: 'g4' });
+    await job.finish();
+    assert.deepEqual(job.sink<string>(0).values(), ['a #2 o1o3 | g1', 'a #5 o4 | g2g3']);
+  });
+});
+
 describe('interval join (Flink docs: Interval Join)', () => {
   const orange = [0, 2, 3, 4, 5, 7];
   const green = [0, 1, 6, 7];
