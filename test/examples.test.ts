@@ -87,3 +87,44 @@ test('count-windows: every 5 readings of a sensor, and the last 10 every 5', asy
   assert.deepEqual(avg5.sort(), expected.sort());
   assert.equal(out.filter((l) => l.startsWith('max10')).length, 3 * (Math.floor(50 / 5) - 1), 'sliding count windows fire from the 10th reading on, every 5');
 });
+
+test('user-features: impressions, clicks and orders of a user per minute (two coGroups) and orders within 30 s after a click (an interval join)', async () => {
+  interface Impression { user: string; ts: number; slot: string }
+  interface Order { user: string; ts: number; item: string; amount: number }
+  const impressions = readJsonl<Impression>('dsl-examples/data/impressions.jsonl');
+  const orders = readJsonl<Order>('dsl-examples/data/orders.jsonl');
+  const job = await testPipeline('dsl-examples/user-features.ts');
+  job.source('clicks').push(...clicks);
+  job.source('impressions').push(...impressions);
+  job.source('orders').push(...orders);
+  await job.finish();
+  const features = job.sink(0).values().map(recordText);
+  const attributed = job.sink(1).values().map(recordText);
+
+  const built = await buildFile('dsl-examples/user-features.ts');
+  assert.deepEqual(built.diagnostics, []);
+  const run = runNode(path.join(isolate(built.outDir!), 'local.mjs'), [], { cwd: repoRoot });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(lines(run.stdout).sort(), [...features.map((l) => `features> ${l}`), ...attributed.map((l) => `attributed> ${l}`)].sort(), 'pipec/testing and local.mjs print the same');
+
+  // Independently: per user and minute, the counts of each input; every order 0..30 s after a click of its user.
+  const minute = (ts: number) => ts - (ts % 60_000);
+  const cells = new Map<string, { user: string; start: number; impressions: number; clicks: number; orders: number; revenue: number }>();
+  const cell = (user: string, ts: number) => {
+    const id = `${user} ${minute(ts)}`;
+    if (!cells.has(id)) cells.set(id, { user, start: minute(ts), impressions: 0, clicks: 0, orders: 0, revenue: 0 });
+    return cells.get(id)!;
+  };
+  for (const i of impressions) cell(i.user, i.ts).impressions++;
+  for (const c of clicks) cell(c.user, c.ts).clicks++;
+  for (const o of orders) { const f = cell(o.user, o.ts); f.orders++; f.revenue += o.amount; }
+  const expectedFeatures = [...cells.values()].map((f) => JSON.stringify({
+    user: f.user, minute: new Date(f.start).toISOString().slice(11, 16), impressions: f.impressions, clicks: f.clicks,
+    ctr: f.impressions ? Math.round((f.clicks / f.impressions) * 100) / 100 : null, orders: f.orders, revenue: f.revenue,
+  }));
+  assert.deepEqual([...features].sort(), expectedFeatures.sort());
+  const expectedAttributed = clicks.flatMap((c) => orders.filter((o) => o.user === c.user && o.ts >= c.ts && o.ts <= c.ts + 30_000)
+    .map((o) => JSON.stringify({ user: c.user, clicked: c.url, bought: o.item, secondsAfter: (o.ts - c.ts) / 1000 })));
+  assert.ok(expectedAttributed.length > 10);
+  assert.deepEqual([...attributed].sort(), expectedAttributed.sort());
+});

@@ -124,6 +124,18 @@ export const DIAGNOSTIC_TABLE = {
     hint: "Pass the manifest.json of the deployed build with --previous <manifest.json>.",
     explanation: "`pipec build` checks state compatibility against the previous build's manifest.json: `--previous <manifest.json>`, or the one already in the output folder. The file must be a manifest written by pipec for the same pipeline.\n\n    npx pipec build pipeline.ts --previous deployed/manifest.json",
   },
+  joinKeyTypesDiffer: {
+    code: 'PC1140', name: 'join_key_types_differ',
+    message: "The keys of this {join} have different types: the first stream's key is '{left}', the second's is '{right}', so no key of one side can equal a key of the other.",
+    hint: 'Give both sides keys of one type, for example String(r.id) on the side whose id is a number.',
+    explanation: "A join pairs elements whose keys are equal, and keys are compared as they are: the number 1 and the string '1' are different keys (they are hashed and stored apart), so a join of a number key with a string key would never produce a pair. TypeScript accepts the call because each key function is typed on its own.\n\n    orders.join(users).where((o) => o.userId).equalTo((u) => u.id)   // PC1140 when userId is a number and id a string\n    a.keyBy((x) => x.id).intervalJoin(b.keyBy((y) => String(y.id)))   // PC1140 when x.id is a number",
+  },
+  intervalJoinWithoutTimestamps: {
+    code: 'PC1141', name: 'interval_join_without_timestamps',
+    message: 'This interval join needs event time, but its {side} input has no timestamps.',
+    hint: "Call .assignTimestamps((r) => r.ts, { maxOutOfOrderness: '2s' }) on the {side} stream before its keyBy.",
+    explanation: 'An interval join pairs elements by their timestamps (right.ts within [left.ts + lower, left.ts + upper]) and drops its buffered elements as the watermark passes them, so both inputs need timestamps and watermarks; interval joins have no processing-time variant (as in Flink).\n\n    clicks.keyBy((c) => c.user).intervalJoin(orders.keyBy((o) => o.user)).between(\'-5m\', \'0s\')   // PC1141 without assignTimestamps on both',
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',
@@ -165,6 +177,12 @@ export const DIAGNOSTIC_TABLE = {
     message: "The previous manifest {file} was written by pipec {version}, which did not record operator uids and state: state compatibility is not checked.",
     hint: 'Deploy this build; the next one is checked against its manifest.',
     explanation: "Manifests record each operator's uid and state since uids were introduced; an older manifest has nothing to compare with, so the first build after upgrading pipec is not checked.",
+  },
+  generatorStateInClosure: {
+    code: 'PC2140', name: 'generator_state_in_closure',
+    message: "This watermark generator keeps '{variable}' in a variable of its factory, which is not checkpointed: after a restart it starts over.",
+    hint: "Make it a field of the generator (this.{variable}, or a class field): a generator's own fields are checkpointed with the job and restored. Add `// pipec-ignore PC2140` on the line above if starting over is intended.",
+    explanation: "A user watermark generator's state is its own enumerable data fields: they are checkpointed with the task and restored after a restart. A variable of the factory that its methods change lives in a closure, which a checkpoint cannot see, so after a kill and restart the generator would start from the variable's first value (its watermarks could fall behind, holding windows back).\n\n    watermarks.forGenerator(() => { let max = 0; return { onEvent(e, ts) { max = Math.max(max, ts); }, onPeriodicEmit(out) { out.emitWatermark(max - 1); } }; })   // PC2140\n    watermarks.forGenerator(() => ({ max: 0, onEvent(e, ts) { this.max = Math.max(this.max, ts); }, onPeriodicEmit(out) { out.emitWatermark(this.max - 1); } }))",
   },
 } as const satisfies Record<string, DiagnosticDefinition>;
 

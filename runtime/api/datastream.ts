@@ -13,11 +13,13 @@ import type {
   ProcessFunction, TimeWindow, WindowMeta,
 } from './functions.ts';
 import type { CountWindowAssigner, TimeWindowAssigner, WindowAssigner } from './windows.ts';
+import { isWatermarkStrategy, type WatermarkStrategy } from './watermarks.ts';
+import { CoGroupedStreams, IntervalJoin, JoinedStreams } from './joins.ts';
 
 /** Numeric properties of T: what `sum`, `min`, `max`, `minBy`, `maxBy` accept. */
 export type NumericField<T> = { [P in keyof T]-?: T[P] extends number | bigint ? P : never }[keyof T] & string;
 
-/** Options of `assignTimestamps`: bounded out-of-orderness watermarks. */
+/** Options of `assignTimestamps`: bounded out-of-orderness watermarks (or pass a strategy from `watermarks.*`). */
 export interface WatermarkOptions {
   /** How late an element may be relative to the largest timestamp seen (default 0). */
   maxOutOfOrderness?: Duration;
@@ -63,10 +65,21 @@ export class DataStream<T> extends StreamBase {
     return new KeyedStream<T, K>(this.builder, this.add('keyBy', {}, fn));
   }
 
-  /** Event time: `fn` gives each record's timestamp (ms); watermarks trail the largest by `maxOutOfOrderness`. */
-  assignTimestamps(fn: (value: T) => number, options: WatermarkOptions = {}): DataStream<T> {
-    const maxOutOfOrderness = parseDuration(options.maxOutOfOrderness ?? 0);
-    const idleTimeout = options.idleTimeout === undefined ? undefined : parseDuration(options.idleTimeout);
+  /**
+   * Event time: `fn` gives each record's timestamp (ms), and watermarks follow
+   * a strategy: `{ maxOutOfOrderness, idleTimeout }` (watermarks trail the
+   * largest timestamp by maxOutOfOrderness), or one of `watermarks.*`
+   * (bounded out-of-orderness, monotonous timestamps, your own generator; each
+   * `.withIdleness(timeout)`), as Flink's assignTimestampsAndWatermarks.
+   */
+  assignTimestamps(fn: (value: T) => number, watermarks: WatermarkOptions | WatermarkStrategy<T> = {}): DataStream<T> {
+    if (isWatermarkStrategy(watermarks)) {
+      const { type, maxOutOfOrderness, idleTimeout, generator } = watermarks;
+      const strategy = type === 'boundedOutOfOrderness' ? {} : { strategy: type };
+      return new DataStream<T>(this.builder, this.add('assignTimestamps', { maxOutOfOrderness, idleTimeout, ...strategy }, generator ? [fn, generator] : fn));
+    }
+    const maxOutOfOrderness = parseDuration(watermarks.maxOutOfOrderness ?? 0);
+    const idleTimeout = watermarks.idleTimeout === undefined ? undefined : parseDuration(watermarks.idleTimeout);
     return new DataStream<T>(this.builder, this.add('assignTimestamps', { maxOutOfOrderness, idleTimeout }, fn));
   }
 
@@ -83,6 +96,24 @@ export class DataStream<T> extends StreamBase {
   /** Pairs this stream with another for a two-input function. */
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
     return new ConnectedStreams<T, U>(this.builder, this.node, other.node, false);
+  }
+
+  /**
+   * A window join (Flink's JoinedStreams): `a.join(b).where(ka).equalTo(kb)
+   * .window(assigner).apply((left, right) => ...)` gets every pair of elements
+   * with equal keys in the same window. Both streams are repartitioned by key.
+   */
+  join<U>(other: DataStream<U>): JoinedStreams<T, U> {
+    return new JoinedStreams<T, U>(this.builder, this.node, other.node, 'join');
+  }
+
+  /**
+   * A window coGroup (Flink's CoGroupedStreams): like `join`, but `apply`
+   * gets all elements of both sides for a key and window at once, also when
+   * one side has none.
+   */
+  coGroup<U>(other: DataStream<U>): CoGroupedStreams<T, U> {
+    return new CoGroupedStreams<T, U>(this.builder, this.node, other.node, 'coGroup');
   }
 
   /** Windows over the whole (non-keyed) stream; runs at parallelism 1. */
@@ -189,6 +220,16 @@ export class KeyedStream<T, K> extends StreamBase {
   connect<U>(other: KeyedStream<U, K>): KeyedConnectedStreams<T, U, K> {
     return new KeyedConnectedStreams<T, U, K>(this.builder, this.node, other.node);
   }
+
+  /**
+   * An interval join (Flink's KeyedStream.intervalJoin): each element of this
+   * stream joins the elements of `other` with the same key whose timestamps
+   * lie in an interval around its own (`.between(lower, upper)`). Event time
+   * only; both sides are buffered in keyed state until the watermark passes.
+   */
+  intervalJoin<U, K2>(other: KeyedStream<U, K2>): IntervalJoin<T, U, K> {
+    return new IntervalJoin<T, U, K>(this.builder, this.node, other.node);
+  }
 }
 
 /** Settings shared by keyed and non-keyed windowed streams until a window function is given. */
@@ -249,6 +290,10 @@ export class ConnectedStreams<A, B> {
   map<U>(fn1: (value: A) => U, fn2: (value: B) => U): DataStream<U> {
     return new DataStream<U>(this.builder, this.builder.add('coMap', [this.first.id, this.second.id], { keyed: this.keyed }, [fn1, fn2]));
   }
+  /** Flink's CoFlatMapFunction: one function per input, each returning an iterable of outputs. */
+  flatMap<U>(fn1: (value: A) => Iterable<U>, fn2: (value: B) => Iterable<U>): DataStream<U> {
+    return new DataStream<U>(this.builder, this.builder.add('coFlatMap', [this.first.id, this.second.id], { keyed: this.keyed }, [fn1, fn2]));
+  }
   /** A CoProcessFunction (keyed state and timers when both inputs are keyed). */
   process<U>(fn: CoProcessFunction<A, B, U>): DataStream<U> {
     return new DataStream<U>(this.builder, this.builder.add('coProcess', [this.first.id, this.second.id], { keyed: this.keyed }, fn));
@@ -262,6 +307,10 @@ export class KeyedConnectedStreams<A, B, K> {
   /** One function per input, same output type. */
   map<U>(fn1: (value: A) => U, fn2: (value: B) => U): DataStream<U> {
     return new DataStream<U>(this.builder, this.builder.add('coMap', [this.first.id, this.second.id], { keyed: true }, [fn1, fn2]));
+  }
+  /** Flink's CoFlatMapFunction: one function per input, each returning an iterable of outputs. */
+  flatMap<U>(fn1: (value: A) => Iterable<U>, fn2: (value: B) => Iterable<U>): DataStream<U> {
+    return new DataStream<U>(this.builder, this.builder.add('coFlatMap', [this.first.id, this.second.id], { keyed: true }, [fn1, fn2]));
   }
   /** A KeyedCoProcessFunction. */
   process<U>(fn: KeyedCoProcessFunction<K, A, B, U>): DataStream<U> {

@@ -22,3 +22,15 @@ export function parseDuration(duration: Duration): number {
   if (!match) throw new RangeError(`invalid duration '${duration}': expected a number followed by ms, s, m, h or d, such as '2s'`);
   return Math.round(Number(match[1]) * UNIT_MS[match[2] as DurationUnit]);
 }
+
+/**
+ * A Duration that may be negative (interval-join bounds: `between('-2s', '1s')`):
+ * a number of milliseconds, or a Duration string with an optional leading `-`.
+ */
+export function parseSignedDuration(duration: Duration): number {
+  if (typeof duration === 'number') {
+    if (!Number.isFinite(duration)) throw new RangeError(`invalid duration ${duration}: expected a finite number of milliseconds`);
+    return duration;
+  }
+  return duration.startsWith('-') ? -parseDuration(duration.slice(1) as Duration) : parseDuration(duration);
+}

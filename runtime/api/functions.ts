@@ -113,6 +113,32 @@ export interface KeyedCoProcessFunction<K, I1, I2, O> {
   close?(): void | Promise<void>;
 }
 
+/** The context of an interval join's processElement (Flink's ProcessJoinFunction.Context). */
+export interface ProcessJoinContext<K, O> {
+  /** Sends a record downstream; its timestamp is `timestamp`. */
+  emit(value: O): void;
+  /** Sends a record to a side output. */
+  output<S>(tag: OutputTag<S>, value: S): void;
+  /** The join key of the pair. */
+  readonly key: K;
+  /** The left element's timestamp. */
+  readonly leftTimestamp: number;
+  /** The right element's timestamp. */
+  readonly rightTimestamp: number;
+  /** The pair's timestamp: the larger of the two (what emitted records carry). */
+  readonly timestamp: number;
+  /** The operator's current event-time watermark. */
+  readonly currentWatermark: number;
+  readonly metrics: Metrics;
+}
+
+/** Flink's ProcessJoinFunction: called once per joined pair of an interval join. */
+export interface ProcessJoinFunction<K, L, R, O> {
+  open?(): void | Promise<void>;
+  processElement(left: L, right: R, ctx: ProcessJoinContext<K, O>): void;
+  close?(): void | Promise<void>;
+}
+
 /** Flink's AggregateFunction. `merge` is required for session windows. */
 export interface AggregateFunction<IN, ACC, OUT> {
   createAccumulator(): ACC;

@@ -22,6 +22,31 @@ export interface WindowSpec {
   projected: boolean;
 }
 
+/** The settings of a window join or coGroup node (Flink's JoinedStreams / CoGroupedStreams .window(...)). */
+export interface WindowJoinSpec {
+  /** `join`: the function gets every pair of a key's elements in a window; `coGroup`: both sides' elements at once. */
+  function: 'join' | 'coGroup';
+  assigner: WindowAssigner;
+  /** ms a fired window is kept for late elements (0: none). */
+  allowedLateness: number;
+}
+
+/**
+ * The settings of an interval join node (Flink's IntervalJoinOperator), with
+ * inclusive bounds already applied: a pair joins when
+ * `left.ts + lowerBound <= right.ts <= left.ts + upperBound`.
+ */
+export interface IntervalJoinSpec {
+  lowerBound: number;
+  upperBound: number;
+  /** The bounds as the user gave them, for plans (`lowerBoundExclusive()` moves lowerBound up by 1 ms). */
+  lowerBoundExclusive: boolean;
+  upperBoundExclusive: boolean;
+  /** Side-output tags for late left / right elements (otherwise they are dropped and counted). */
+  leftLateDataTag?: string;
+  rightLateDataTag?: string;
+}
+
 /** The settings of a source or sink: its connector and the options the user wrote. */
 export interface ConnectorSpec {
   connector: string;
@@ -44,7 +69,8 @@ export interface NodeSpecs {
   filter: NoSpec;
   flatMap: NoSpec;
   process: NoSpec;
-  assignTimestamps: { maxOutOfOrderness: number; idleTimeout?: number };
+  /** `strategy` is absent for bounded out-of-orderness; a user generator's factory is the second element of the node's `fn`. */
+  assignTimestamps: { maxOutOfOrderness: number; idleTimeout?: number; strategy?: 'monotonous' | 'generator' };
   keyBy: NoSpec;
   rollingAggregate: { op: 'reduce' | 'sum' | 'min' | 'max' | 'minBy' | 'maxBy'; field?: string };
   keyedProcess: NoSpec;
@@ -53,6 +79,9 @@ export interface NodeSpecs {
   union: NoSpec;
   coMap: { keyed: boolean };
   coProcess: { keyed: boolean };
+  coFlatMap: { keyed: boolean };
+  windowJoin: WindowJoinSpec;
+  intervalJoin: IntervalJoinSpec;
   sideOutput: { tag: string };
   rebalance: NoSpec;
   sink: ConnectorSpec;
@@ -71,7 +100,9 @@ interface GraphNodeBase {
   readonly inputs: number[];
   /**
    * The user function this node calls (map/filter/flatMap/keyBy/reduce/timestamps), the user's
-   * function object (process), `[fn1, fn2]` (connected map) or `[windowFunction, projection]` (windows).
+   * function object (process, intervalJoin), `[fn1, fn2]` (connected map and flatMap), `[windowFunction, projection]`
+   * (windows), the join or coGroup function (windowJoin), or `[timestamps, generatorFactory]` (assignTimestamps with
+   * `watermarks.forGenerator`).
    */
   fn?: unknown;
   /** Set by `.setParallelism(n)`; otherwise the optimizer decides. */
@@ -112,6 +143,8 @@ export interface PipelineOptions {
   checkpoint?: { interval: Duration; store?: 'file' | 'redis' | 'kafka' };
   /** Kafka → Kafka: outputs, state and consumed offsets commit together (`exactly-once`, the default), or outputs may repeat after a failure (`at-least-once`). */
   guarantee?: 'exactly-once' | 'at-least-once';
+  /** How often user watermark generators' `onPeriodicEmit` runs (processing time; Flink's pipeline.auto-watermark-interval, default 200 ms). */
+  autoWatermarkInterval?: Duration;
   /** `auto` (default): batch when every source is bounded, streaming otherwise. */
   mode?: 'auto' | 'streaming' | 'batch';
 }

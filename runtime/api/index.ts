@@ -4,6 +4,8 @@
  */
 export { pipeline, isPipeline, instantiateGraph, type Pipeline, type StreamExecutionEnvironment } from './pipeline.ts';
 export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf } from './datastream.ts';
+export { JoinedStreams, CoGroupedStreams, JoinWhere, JoinEqualTo, JoinWithWindow, CoGroupWithWindow, IntervalJoin, IntervalJoined, type WithWindowOf } from './joins.ts';
+export { watermarks, type WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from './watermarks.ts';
 export type { Source, Sink, ConnectorDescriptor, ConnectorName } from './connectors.ts';
 // Connectors, one line each (their folders are under runtime/internal/connectors/).
 export { collection } from '../internal/connectors/collection/api.ts';
@@ -19,7 +21,7 @@ export { sideOutput } from './functions.ts';
 export type {
   OutputTag, Metrics, Context, ProcessFunction, KeyedProcessFunction, CoProcessFunction, KeyedCoProcessFunction, KeyedContext, OnTimerContext,
   ValueState, ListState, MapState, ReducingState, AggregatingState, KeyedStateStore, TimerService,
-  AggregateFunction, TimeWindow, CountWindow, WindowMeta,
+  AggregateFunction, TimeWindow, CountWindow, WindowMeta, ProcessJoinFunction, ProcessJoinContext,
 } from './functions.ts';
-export { parseDuration, type Duration, type DurationUnit } from './duration.ts';
+export { parseDuration, parseSignedDuration, type Duration, type DurationUnit } from './duration.ts';
 export type { Graph, GraphNode, NodeKind, PipelineOptions, StackPosition } from './graph.ts';

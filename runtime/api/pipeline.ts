@@ -6,6 +6,7 @@
 import { GraphBuilder, type Graph, type PipelineOptions } from './graph.ts';
 import { DataStream } from './datastream.ts';
 import type { Source } from './connectors.ts';
+import { parseDuration } from './duration.ts';
 
 const PIPELINE_BRAND = Symbol.for('pipec.pipeline');
 
@@ -26,6 +27,7 @@ export interface Pipeline {
 /** Declares a pipeline. `name` names the output folder, topics and consumer groups, so it must be a simple identifier. */
 export function pipeline(name: string, build: (env: StreamExecutionEnvironment) => void, options: PipelineOptions = {}): Pipeline {
   if (!/^[a-z][a-z0-9-]*$/i.test(name)) throw new TypeError(`pipeline name '${name}' must start with a letter and contain only letters, digits and '-'`);
+  if (options.autoWatermarkInterval !== undefined && !(parseDuration(options.autoWatermarkInterval) > 0)) throw new RangeError('autoWatermarkInterval must be greater than 0');
   return { [PIPELINE_BRAND]: true, name, build, options };
 }
 

@@ -10,6 +10,7 @@ export { runLocal, runStageWorker } from './run.ts';
 export { partitionForKey, keyText, murmur2, invalidTimestamp } from './partitioning.ts';
 export { processContext } from './operators/process.ts';
 export { windowOperator, keyedProcessOperator, coProcessOperator } from './operators/factories.ts';
+export { windowJoinOperator, intervalJoinOperator } from './operators/joins.ts';
 export { LocalJob, type LocalJobOptions } from './local/job.ts';
 export { KeyedStateBackend, keyGroupOf, MAX_PARALLELISM, type KeyedStateSnapshot } from './state/backend.ts';
 export { InternalTimerService } from './state/timers.ts';

@@ -44,9 +44,10 @@ export interface ManifestEdge {
 /**
  * What kind of state: keyed state a function registers with
  * `ctx.state.<kind>(name)`, or an operator's built-in state (a window's
- * contents, a rolling aggregation's value per key, timers).
+ * contents, a rolling aggregation's value per key, timers, an interval
+ * join's `left` and `right` buffers).
  */
-export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'window' | 'rolling' | 'timers';
+export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'window' | 'rolling' | 'timers' | 'buffer';
 
 /**
  * One piece of a stateful operator's checkpointed state, as the compiler

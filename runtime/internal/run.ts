@@ -15,6 +15,7 @@ import { LocalJob } from './local/job.ts';
 import { closeProcessResources } from './connectors/types.ts';
 import type { StageDefinition } from './stage.ts';
 import type { Manifest } from './manifest.ts';
+import { counterFields, labelWithUid } from './operators/names.ts';
 
 const USAGE = `options:
   --fail-fast            stop with exit code 1 at the first record that cannot be decoded, makes a function throw
@@ -30,7 +31,7 @@ export function checkGraph(graph: Graph, manifest: Manifest): void {
   }
   const changed = graph.nodes.find((node, i) => bakedSettings(node) !== manifest.nodes[i].settings);
   if (changed) {
-    throw new Error(`the settings of ${manifest.nodes[changed.id].label} (node ${changed.id}) differ from the ones this bundle was built with (${bakedSettings(changed)} vs ${manifest.nodes[changed.id].settings}); the build function must build the same graph every time — rebuild with pipec build`);
+    throw new Error(`the settings of ${labelWithUid(manifest, graph, changed.id)} (node ${changed.id}) differ from the ones this bundle was built with (${bakedSettings(changed)} vs ${manifest.nodes[changed.id].settings}); the build function must build the same graph every time — rebuild with pipec build`);
   }
 }
 
@@ -80,7 +81,7 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     } finally {
       await checkpoints?.close();
     }
-    for (const [counter, value] of job.counters) log.info({ counter, value }, 'counter');
+    for (const [counter, value] of job.counters) log.info({ counter, value, ...counterFields(manifest, counter) }, 'counter');
     if (deadLetters.count > 0) log.warn({ count: deadLetters.count, file: deadLetters.file }, 'records could not be decoded, made a function throw or had an invalid key, and went to the dead-letter file');
     log.info({ ms: Date.now() - running, startupMs: running - started, deadLetters: deadLetters.count }, 'job finished');
     await closeProcessResources();

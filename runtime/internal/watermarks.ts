@@ -192,18 +192,18 @@ export class WatermarkCoordinator {
  * records (counted from its start too). In batch mode it emits nothing: the only watermark is +∞ at the end.
  */
 export class WatermarkGenerator {
-  private maxTimestamp = -Infinity;
+  protected maxTimestamp = -Infinity;
   private lastRecordAt = 0;
   private idleCheck: (() => void) | null = null;
   private idle = false;
 
   constructor(
-    private readonly origin: string,
-    private readonly coordinator: WatermarkCoordinator,
+    protected readonly origin: string,
+    protected readonly coordinator: WatermarkCoordinator,
     private readonly maxOutOfOrderness: number,
     private readonly idleTimeout: number | undefined,
-    private readonly time: ProcessingTimeService,
-    private readonly batch: boolean,
+    protected readonly time: ProcessingTimeService,
+    protected readonly batch: boolean,
   ) {
     // An input that never sends a record goes idle too, after idleTimeout (Flink's WatermarksWithIdleness).
     if (!batch && idleTimeout !== undefined) {
@@ -216,20 +216,27 @@ export class WatermarkGenerator {
   }
   private startCheck: (() => void) | null = null;
 
-  /** Called after each record with its timestamp has gone downstream. */
-  onEvent(timestamp: number): void {
+  /** Called after each record with its timestamp has gone downstream (and the record, for generators that look at it). */
+  onEvent(timestamp: number, _record?: unknown): void {
     if (this.batch) return;
-    if (this.idleTimeout !== undefined) {
-      if (this.startCheck) { this.startCheck(); this.startCheck = null; }
-      this.lastRecordAt = this.time.now();
-      if (this.idle) { this.idle = false; this.coordinator.setIdle(this.origin, false); }
-      if (!this.idleCheck) this.scheduleIdleCheck(this.lastRecordAt + this.idleTimeout);
-    }
+    this.activity();
     if (timestamp > this.maxTimestamp) {
       this.maxTimestamp = timestamp;
       this.coordinator.advance(this.origin, timestamp - this.maxOutOfOrderness - 1);
     }
   }
+
+  /** A record arrived: with an idle timeout, the input is active (again) and the idleness check restarts. */
+  protected activity(): void {
+    if (this.idleTimeout === undefined) return;
+    if (this.startCheck) { this.startCheck(); this.startCheck = null; }
+    this.lastRecordAt = this.time.now();
+    if (this.idle) { this.idle = false; this.coordinator.setIdle(this.origin, false); }
+    if (!this.idleCheck) this.scheduleIdleCheck(this.lastRecordAt + this.idleTimeout);
+  }
+
+  /** Stops the generator's processing-time callbacks (the end of its input; nothing for this one). */
+  close(): void {}
 
   /** The largest timestamp seen (checkpointed; the origin's watermark is restored by the coordinator). */
   get maxSeen(): number { return this.maxTimestamp; }

@@ -193,6 +193,23 @@ export class PipelineTest {
     return this.job.counters.get(`${nodeId}:${name}`) ?? 0;
   }
 
+  /**
+   * The keyed state an operator holds now, summed over its instances: entries
+   * (one per key and state: a window join's windows of a key, an interval
+   * join's buffer of a key per side, ...) and live timers. By node id, or by
+   * the operator's uid or `.name(...)`.
+   */
+  stateSize(operator: number | string): { entries: number; timers: number } {
+    const nodeId = typeof operator === 'number' ? operator : this.manifest.nodes.findIndex((n, i) => n.uid === operator || this.graph.nodes[i].name === operator);
+    if (nodeId < 0 || !this.manifest.nodes[nodeId]) throw new Error(`no operator ${JSON.stringify(operator)} (give a node id, a uid or a name)`);
+    let entries = 0, timers = 0;
+    for (const runtime of this.job.runtimes.flat()) {
+      entries += runtime?.backends.get(nodeId)?.size ?? 0;
+      timers += runtime?.timers.get(nodeId)?.size ?? 0;
+    }
+    return { entries, timers };
+  }
+
   /** Ends every source and waits for the job to finish (+∞ watermark: every window fires; batch results). */
   async finish(): Promise<void> {
     for (const source of this.sources.values()) source.end();

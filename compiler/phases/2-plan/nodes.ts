@@ -3,6 +3,7 @@
  * JSON LogicalNodes with readable labels.
  */
 import type { ConnectorSpec, GraphNode } from '../../../runtime/api/graph.ts';
+import type { WindowAssigner } from '../../../runtime/api/windows.ts';
 import { connectorDefinition } from '../../../runtime/internal/connectors/registry.ts';
 import type { LogicalNode, SourcePosition } from '../../ir/logical-plan.ts';
 
@@ -24,6 +25,12 @@ function describeConnector(spec: ConnectorSpec): string {
   return `${spec.connector}(${connectorDefinition(spec.connector)?.describe(spec.options) ?? ''})`;
 }
 
+/** `tumbling(60000)`, `sliding(60000/1000)`, `session(gap 5000)`, `count(10)`: a window assigner in a label. */
+function assignerText(a: WindowAssigner): string {
+  const shape = a.type === 'session' ? `gap ${a.gap}` : a.type === 'sliding' || (a.type === 'count' && a.slide !== a.size) ? `${a.size}/${a.slide}` : `${a.size}`;
+  return `${a.type}(${shape})`;
+}
+
 /**
  * What plans call a node, without its `.name(...)`. Default uids are made from
  * it (uids.ts), so a change here changes the state identity of operators
@@ -33,10 +40,11 @@ export function labelOf(node: GraphNode): string {
   switch (node.kind) {
     case 'source': case 'sink': return `${node.kind} ${describeConnector(node.spec)}`;
     case 'rollingAggregate': return node.spec.field ? `${node.spec.op}(${node.spec.field})` : node.spec.op;
-    case 'window': case 'windowAll': {
-      const a = node.spec.assigner;
-      const shape = a.type === 'session' ? `gap ${a.gap}` : a.type === 'sliding' || (a.type === 'count' && a.slide !== a.size) ? `${a.size}/${a.slide}` : `${a.size}`;
-      return `${node.kind} ${a.type}(${shape}) ${node.spec.function}`;
+    case 'window': case 'windowAll': return `${node.kind} ${assignerText(node.spec.assigner)} ${node.spec.function}`;
+    case 'windowJoin': return `${node.spec.function} ${assignerText(node.spec.assigner)}`;
+    case 'intervalJoin': {
+      const { lowerBound, upperBound, lowerBoundExclusive, upperBoundExclusive } = node.spec;
+      return `intervalJoin ${lowerBoundExclusive ? `(${lowerBound - 1}` : `[${lowerBound}`}, ${upperBoundExclusive ? `${upperBound + 1})` : `${upperBound}]`}`;
     }
     case 'sideOutput': return `sideOutput(${node.spec.tag})`;
     default: return node.kind;

@@ -159,12 +159,20 @@ export function schemaOfType(ctx: AnalyzeContext, type: ts.Type): RecordSchema {
   return new SchemaBuilder(ctx.checker, ctx.isUserFile).describe(type, '');
 }
 
-/** The element type T of the DataStream<T> or KeyedStream<T, K> a DSL call returns, or null. */
+/**
+ * Which type argument of what a DSL call returns is the element type of the
+ * node it made: DataStream<T> and KeyedStream<T, K>; a join's `where(...)`
+ * (JoinWhere<T1, T2, ...>) keys the first stream, its `equalTo(...)`
+ * (JoinEqualTo<T1, T2, ...>) the second.
+ */
+const ELEMENT_TYPE_ARGUMENT: Readonly<Record<string, number>> = { DataStream: 0, KeyedStream: 0, JoinWhere: 0, JoinEqualTo: 1 };
+
+/** The element type of the stream a DSL call's node produces (see ELEMENT_TYPE_ARGUMENT), or null. */
 export function streamElementType(checker: ts.TypeChecker, call: ts.CallExpression): ts.Type | null {
   const type = checker.getTypeAtLocation(call);
-  const name = type.getSymbol()?.getName();
-  if ((name !== 'DataStream' && name !== 'KeyedStream') || !(type as ts.TypeReference).target) return null;
-  return checker.getTypeArguments(type as ts.TypeReference)[0] ?? null;
+  const index = ELEMENT_TYPE_ARGUMENT[type.getSymbol()?.getName() ?? ''];
+  if (index === undefined || !(type as ts.TypeReference).target) return null;
+  return checker.getTypeArguments(type as ts.TypeReference)[index] ?? null;
 }
 
 /** The nodes whose records leave their stage, each with the first node that receives them in another stage (none without a physical plan). */

@@ -191,3 +191,39 @@ function stateCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node): ts.Ca
   for (let next = queue.shift(); next; next = queue.shift()) visit(next);
   return calls;
 }
+
+/** The type arguments of the type of `expression` when it is the pipec class `name` (JoinWithWindow, IntervalJoined...). */
+function typeArgumentsOf(ctx: AnalyzeContext, expression: ts.Expression, names: readonly string[]): readonly ts.Type[] {
+  const type = ctx.checker.getTypeAtLocation(expression);
+  const name = type.getSymbol()?.getName();
+  if (!name || !names.includes(name) || !(type as ts.TypeReference).target) return [];
+  return ctx.checker.getTypeArguments(type as ts.TypeReference);
+}
+
+/** `[T1[], T2[]]` of stored T1 and T2. */
+function sidesOf(first: StoredType, second: StoredType): StoredType {
+  const [a, b] = [arrayOf(first), arrayOf(second)];
+  if (a.type === null || b.type === null) return UNKNOWN;
+  return { type: `[${a.type}, ${b.type}]`, ...(a.schema && b.schema ? { schema: { kind: 'tuple', elements: [a.schema, b.schema] } } : {}) };
+}
+
+/** A window join's or coGroup's `window` state (each window holds `[first[], second[]]`, Flink's tagged union) and its timers. */
+export function windowJoinState(ctx: AnalyzeContext, node: LogicalNodeOf<'windowJoin'>, call: ts.CallExpression | null, at: DiagnosticLocation | null): OperatorState {
+  const [first, second] = call && ts.isPropertyAccessExpression(call.expression) ? typeArgumentsOf(ctx, call.expression.expression, ['JoinWithWindow', 'CoGroupWithWindow']) : [];
+  const contents = sidesOf(stored(ctx, first), stored(ctx, second));
+  const entries: StateEntry[] = [{ name: 'window', kind: 'window', ...contents, windows: windowsText(node.spec.assigner), at }];
+  if (node.spec.assigner.type !== 'count') entries.push(timers(at));
+  return { entries, complete: true };
+}
+
+/** An interval join's buffers, `left` and `right` (per key: elements by timestamp, ascending), and its cleanup timers. */
+export function intervalJoinState(ctx: AnalyzeContext, call: ts.CallExpression | null): OperatorState {
+  const at = call ? locationOfNode(ctx.host, calleeName(call)) : null;
+  const [left, right] = call && ts.isPropertyAccessExpression(call.expression) ? typeArgumentsOf(ctx, call.expression.expression, ['IntervalJoined']) : [];
+  const buffer = (element: ts.Type | undefined): StoredType => {
+    const values = arrayOf(stored(ctx, element));
+    if (values.type === null) return UNKNOWN;
+    return { type: `Array<{ ts: number; values: ${values.type} }>`, ...(values.schema ? { schema: { kind: 'array', element: { kind: 'object', fields: [{ name: 'ts', optional: false, schema: { kind: 'number' } }, { name: 'values', optional: false, schema: values.schema }] } } } : {}) };
+  };
+  return { entries: [{ name: 'left', kind: 'buffer', ...buffer(left), at }, { name: 'right', kind: 'buffer', ...buffer(right), at }, timers(at)], complete: true };
+}

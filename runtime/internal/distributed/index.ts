@@ -10,6 +10,7 @@ import { createLogger } from '../log.ts';
 import { checkGraph, defaultDeadLetterFile } from '../run.ts';
 import type { StageDefinition } from '../stage.ts';
 import type { Manifest } from '../manifest.ts';
+import { operatorFields } from '../operators/names.ts';
 import { brokersFromEnvironment } from '../kafka/client.ts';
 import { StageWorker, StopSignals } from './worker.ts';
 
@@ -32,7 +33,7 @@ export async function runKafkaStageWorker(definition: Pipeline, stage: StageDefi
     const graph = instantiateGraph(definition);
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
-    log.info({ brokers, parallelism: stage.parallelism }, 'worker started');
+    log.info({ brokers, parallelism: stage.parallelism, operators: manifest.stages[stage.id].nodes.map((n) => operatorFields(manifest, n)) }, 'worker started');
     await new StageWorker(graph, stage, manifest, log, deadLetters, { group: args.group, sessionTimeout: args['session-timeout'] ? Number(args['session-timeout']) : undefined, metricsPort: (args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) ? Number(args['metrics-port'] ?? process.env.PIPEC_METRICS_PORT) : undefined, signals }).run();
     process.exitCode = 0;
   } catch (error) {

@@ -1,9 +1,11 @@
 /**
  * A worker's Prometheus endpoint (prom-client) and health check. /metrics:
  * records in per input topic and out per output topic (repartition topics,
- * Kafka sinks, the DLQ), dead letters, late records dropped, consumer lag and
- * watermark per task, rebalances, owned partitions, checkpoint duration, size
- * and age, and the process's own metrics (RSS, heap, event-loop lag). Gauges
+ * Kafka sinks, the DLQ), dead letters, consumer lag and watermark per task,
+ * late records dropped, state entries and timers per task and operator
+ * (labelled with its name and uid), rebalances, owned partitions, checkpoint
+ * duration, size and age, and the process's own metrics (RSS, heap,
+ * event-loop lag). Gauges
  * of a task that moved to another worker are removed. /healthz answers 200
  * while the worker can make progress and 503 (with the reason) when it
  * cannot: its consumer stopped, it has not been in its consumer group (no
@@ -24,7 +26,11 @@ export class WorkerMetrics {
   readonly recordsIn = new client.Counter({ name: 'pipec_records_in_total', help: 'Records consumed, per input topic', labelNames: ['topic'], registers: [this.registry] });
   readonly recordsOut = new client.Counter({ name: 'pipec_records_out_total', help: 'Records produced and committed, per output topic (repartition topics, Kafka sinks, the DLQ)', labelNames: ['topic'], registers: [this.registry] });
   readonly deadLetters = new client.Counter({ name: 'pipec_dead_letters_total', help: 'Records sent to the dead-letter output (undecodable, a function threw, invalid key or timestamp, too large)', registers: [this.registry] });
-  readonly lateDropped = new client.Gauge({ name: 'pipec_late_records_dropped_total', help: 'Late records dropped by windows, per task since it started here', labelNames: ['task'], registers: [this.registry] });
+  readonly lateDropped = new client.Gauge({ name: 'pipec_late_records_dropped_total', help: 'Late records dropped by windows and joins, per task (since it started here) and operator', labelNames: ['task', 'operator', 'uid'], registers: [this.registry] });
+  readonly stateEntries = new client.Gauge({ name: 'pipec_operator_state_entries', help: 'Keyed state entries of a stateful operator in a task (per key and state: a window\'s panes, an interval join buffer), at its last checkpoint', labelNames: ['task', 'operator', 'uid'], registers: [this.registry] });
+  readonly timers = new client.Gauge({ name: 'pipec_operator_timers', help: 'Live timers of a stateful operator in a task, at its last checkpoint', labelNames: ['task', 'operator', 'uid'], registers: [this.registry] });
+  /** The operator label sets each task has set, so they can be removed with the task. */
+  private readonly operatorLabels = new Map<number, Array<{ task: string; operator: string; uid: string }>>();
   readonly watermark = new client.Gauge({ name: 'pipec_watermark_ms', help: 'Event-time watermark of a task (ms): of its event-time operators, or of what it sends downstream', labelNames: ['task'], registers: [this.registry] });
   readonly lag = new client.Gauge({ name: 'pipec_consumer_lag_records', help: 'Records of an input partition not consumed yet', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly partitions = new client.Gauge({ name: 'pipec_assigned_partitions', help: 'Input partitions (tasks) this worker owns', registers: [this.registry] });
@@ -42,9 +48,22 @@ export class WorkerMetrics {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'pipec_' });
   }
 
+  /** Sets a task's per-operator gauges (at a checkpoint): late records dropped, state entries and timers, labelled with the operator's name and uid. */
+  setOperators(task: number, operators: ReadonlyArray<{ operator: string; uid: string; lateDropped: number; stateEntries: number; timers: number }>): void {
+    const labels = operators.map(({ operator, uid }) => ({ task: String(task), operator, uid }));
+    operators.forEach((o, i) => {
+      this.lateDropped.set(labels[i], o.lateDropped);
+      this.stateEntries.set(labels[i], o.stateEntries);
+      this.timers.set(labels[i], o.timers);
+    });
+    this.operatorLabels.set(task, labels);
+  }
+
   /** Forgets the gauges of a task that moved away. */
   removeTask(task: number, inputs: Array<{ topic: string; partition: number }>): void {
-    for (const g of [this.watermark, this.checkpointAge, this.lateDropped]) g.remove({ task: String(task) });
+    for (const g of [this.watermark, this.checkpointAge]) g.remove({ task: String(task) });
+    for (const labels of this.operatorLabels.get(task) ?? []) for (const g of [this.lateDropped, this.stateEntries, this.timers]) g.remove(labels);
+    this.operatorLabels.delete(task);
     for (const i of inputs) this.lag.remove({ topic: i.topic, partition: String(i.partition) });
   }
 

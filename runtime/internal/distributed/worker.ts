@@ -48,6 +48,7 @@ import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
 import { decodeWatermark, edgeRecordCodec, encodeWatermark, namespaced, PartitionWatermark, WATERMARK_HEADER } from './edges.ts';
+import { operatorFigures } from './operator-metrics.ts';
 import { ChangelogWriter, isFullState, metaRecord, RestoredState, runtimeSnapshot, type ChangelogRecord, type TaskMeta } from './task-state.ts';
 import { LocalMembers, LocalTaskStore, workerDirectory } from './local-state.ts';
 
@@ -497,13 +498,6 @@ class Task {
     return outputs.length ? Math.min(...outputs.map(([, current]) => current)) : null;
   }
 
-  /** A runtime counter of the task's job summed over its nodes (e.g. droppedLateRecords). */
-  counter(name: string): number {
-    let sum = 0;
-    for (const [id, n] of this.job?.counters ?? []) if (id.endsWith(`:${name}`)) sum += n;
-    return sum;
-  }
-
   /**
    * Sends the task's current watermark or idle status downstream again when
    * nothing went for a while: a downstream task that starts from scratch
@@ -735,7 +729,7 @@ export class StageWorker {
     this.metrics.checkpointAge.set({ task: String(task.index) }, 0);
     const watermark = task.watermark();
     if (watermark !== null) this.metrics.watermark.set({ task: String(task.index) }, Math.max(-1, watermark));
-    this.metrics.lateDropped.set({ task: String(task.index) }, task.counter('droppedLateRecords'));
+    this.metrics.setOperators(task.index, operatorFigures(task.job, this.manifest, this.stage.id));
     this.log.debug({ task: task.index, records: output.length, changelog: changelog.length, bytes, ms: Math.round(seconds * 1000), reason }, 'checkpoint committed');
   }
 

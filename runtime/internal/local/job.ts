@@ -26,7 +26,10 @@ import { KeyedStateBackend } from '../state/backend.ts';
 import { InternalTimerService } from '../state/timers.ts';
 import { systemTime, type ProcessingTimeService } from '../time.ts';
 import { WatermarkCoordinator, WatermarkGenerator } from '../watermarks.ts';
+import { autoWatermarkInterval, UserWatermarkGenerator } from '../user-watermarks.ts';
+import type { WatermarkGenerator as UserGenerator } from '../../api/watermarks.ts';
 import { uidOf } from '../distributed/task-state.ts';
+import { describeOperator } from '../operators/names.ts';
 
 interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: (value: unknown, ts: number | undefined) => void }
 
@@ -454,11 +457,7 @@ export class LocalJob {
       graph, subtask, parallelism: stage.parallelism, mode: manifest.mode, time: this.guardedTime,
       calls: this.calls,
       fail: (error) => this.fail(error),
-      operatorName: (nodeId) => {
-        const site = this.siteOf(nodeId);
-        const label = manifest.nodes[nodeId]?.label ?? graph.nodes[nodeId].kind;
-        return site ? `${label} (${site})` : label;
-      },
+      operatorName: (nodeId) => describeOperator(manifest, graph, nodeId),
       fn: <F>(nodeId: number) => graph.nodes[nodeId].fn as F,
       node: (nodeId) => graph.nodes[nodeId],
       source: (nodeId, create, emit) => {
@@ -511,8 +510,10 @@ export class LocalJob {
       backend: (nodeId) => perNode(runtime.backends, nodeId, () => new KeyedStateBackend(this.options.trackState)),
       keyedState: <S>(nodeId: number) => env.backend(nodeId).table<S>('rolling'),
       timers: (nodeId) => perNode(runtime.timers, nodeId, () => new InternalTimerService(this.options.trackState)),
-      watermarkGenerator: (nodeId, spec) => perNode(runtime.generators, nodeId, () => (
-        new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, spec.maxOutOfOrderness, spec.idleTimeout, this.guardedTime, manifest.mode === 'batch')
+      watermarkGenerator: (nodeId, spec) => perNode(runtime.generators, nodeId, () => (spec.strategy === 'generator'
+        ? new UserWatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, (graph.nodes[nodeId].fn as [unknown, () => UserGenerator<unknown>])[1], spec.idleTimeout, this.guardedTime,
+          manifest.mode === 'batch', env.backend(nodeId), autoWatermarkInterval(graph), this.abort.signal)
+        : new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, spec.maxOutOfOrderness, spec.idleTimeout, this.guardedTime, manifest.mode === 'batch')
       )),
       onWatermark: (nodeId, fn) => runtime.coordinator.register(nodeId, fn),
       sideOutput: (tag, route, value, ts) => {

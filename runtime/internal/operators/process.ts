@@ -16,7 +16,8 @@ export interface MutableContext<O> extends Context<O> { timestamp: number | unde
 
 /** The error for ctx.emit / ctx.output called when the operator is not handling a record or a timer. */
 export function outsideCallError(env: StageEnv, nodeId: number, method: 'emit' | 'output'): Error {
-  const keyed = env.node(nodeId).kind !== 'process';
+  // Functions with timers (keyed and two-input process functions) may also emit from onTimer; process and interval-join functions may not.
+  const keyed = env.node(nodeId).kind !== 'process' && env.node(nodeId).kind !== 'intervalJoin';
   const calls = keyed ? 'processElement or onTimer' : 'processElement';
   const error = new Error();
   const at = userLocation(error);

@@ -17,14 +17,14 @@ import { windowState } from '../state.ts';
 import type { AnalyzeContext, Visitor } from '../context.ts';
 
 /** Whether some path upstream of `id` assigns timestamps. */
-function hasTimestamps(plan: LogicalPlan, id: number): boolean {
+export function hasTimestamps(plan: LogicalPlan, id: number): boolean {
   const node = plan.nodes[id];
   if (node.kind === 'assignTimestamps') return true;
   return node.inputs.length > 0 && node.inputs.every((input) => hasTimestamps(plan, input));
 }
 
 /** A call's `.name(...)` part: from the method name to the closing parenthesis (first line only). */
-function methodCallLocation(host: Host, call: ts.CallExpression): DiagnosticLocation {
+export function methodCallLocation(host: Host, call: ts.CallExpression): DiagnosticLocation {
   const name = calleeName(call);
   const location = locationOfNode(host, name);
   const span = call.getEnd() - name.getStart();
@@ -34,9 +34,10 @@ function methodCallLocation(host: Host, call: ts.CallExpression): DiagnosticLoca
 /**
  * The `.window(...)` / `.windowAll(...)` call that made the WindowedStream a window node's call
  * (`.aggregate(...)`, `.reduce(...)`, `.process(...)`) finishes, through `.allowedLateness(...)`,
- * `.sideOutputLateData(...)` and a `const windowed = ...` variable in between.
+ * `.sideOutputLateData(...)` and a `const windowed = ...` variable in between. (Any method `kind`:
+ * the nearest call of it to the left of `call` in the chain, as joins find their `.window`, `.equalTo` and `.where`.)
  */
-function windowCall(ctx: AnalyzeContext, call: ts.CallExpression, kind: string): ts.CallExpression | null {
+export function windowCall(ctx: AnalyzeContext, call: ts.CallExpression, kind: string): ts.CallExpression | null {
   let expression: ts.Expression = call.expression;
   for (let steps = 0; steps < 32; steps++) {
     while (ts.isParenthesizedExpression(expression) || ts.isNonNullExpression(expression) || ts.isAsExpression(expression)) expression = expression.expression;

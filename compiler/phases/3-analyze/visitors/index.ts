@@ -9,9 +9,12 @@ import { Map } from './Map.ts';
 import { Process } from './Process.ts';
 import { RollingAggregate } from './RollingAggregate.ts';
 import { AssignTimestamps } from './AssignTimestamps.ts';
+import { CoFlatMap } from './CoFlatMap.ts';
 import { CoMap } from './CoMap.ts';
+import { IntervalJoin } from './IntervalJoin.ts';
 import { KeyedProcess } from './KeyedProcess.ts';
 import { Window } from './Window.ts';
+import { WindowJoin } from './WindowJoin.ts';
 
 /** Visitors by node kind; kinds without an entry need no analysis (union, rebalance, sideOutput). */
 export const visitors: { [K in NodeKind]?: Visitor<K> } = {
@@ -29,4 +32,7 @@ export const visitors: { [K in NodeKind]?: Visitor<K> } = {
   keyedProcess: KeyedProcess,
   coMap: CoMap,
   coProcess: KeyedProcess,
+  coFlatMap: CoFlatMap,
+  windowJoin: WindowJoin,
+  intervalJoin: IntervalJoin,
 };
