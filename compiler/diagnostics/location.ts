@@ -3,7 +3,7 @@
  * plan phase recovered from a stack frame) into DiagnosticLocations.
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../typescript.ts';
 import { displayPath, type Host } from '../host.ts';
 import type { SourcePosition } from '../ir/logical-plan.ts';
 import type { DiagnosticLocation } from './types.ts';

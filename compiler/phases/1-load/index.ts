@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import { displayPath, pipecModule, type Host } from '../../host.ts';
 

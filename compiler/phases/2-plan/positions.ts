@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 import type { StackPosition } from '../../../runtime/api/graph.ts';
 import type { DiagnosticLocation } from '../../diagnostics/index.ts';

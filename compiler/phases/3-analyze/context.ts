@@ -2,7 +2,7 @@
  * What every analyze visitor gets: the checker, the plan, the AST call of the
  * node being visited, and a way to report diagnostics and function plans.
  */
-import type ts from 'typescript';
+import type ts from '../../typescript.ts';
 import type { Diagnostic } from '../../diagnostics/index.ts';
 import type { Host } from '../../host.ts';
 import type { FunctionPlan, OperatorState } from '../../ir/analysis.ts';

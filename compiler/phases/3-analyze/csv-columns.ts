@@ -14,7 +14,7 @@
  * A field whose type mixes primitive kinds (`string | number`) is left out and
  * cast as before; any other type (a Date, an object) is read as a string.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import type { AnalyzeContext, VisitedNode } from './context.ts';
 
 type ColumnKind = 'string' | 'number' | 'boolean' | 'bigint';

@@ -11,7 +11,7 @@
  * In: the checker, the LogicalPlan, each node's DSL call. Out: node id →
  * RecordSchema, and diagnostics.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { diagnostics, type Diagnostic } from '../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../diagnostics/location.ts';
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';

@@ -5,7 +5,7 @@
  *
  * In: the function's syntax node and the type checker. Out: diagnostics and a FunctionPlan.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { diagnostics } from '../../diagnostics/index.ts';
 import { locationOfNode } from '../../diagnostics/location.ts';
 import type { FunctionPlan, InlineBody, InlinePiece, InlineSnippet } from '../../ir/analysis.ts';

@@ -7,7 +7,7 @@
  *
  * In: the assignTimestamps call. Out: warnings.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { diagnostics } from '../../diagnostics/index.ts';
 import { locationOfNode } from '../../diagnostics/location.ts';
 import type { AnalyzeContext } from './context.ts';

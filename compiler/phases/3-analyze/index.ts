@@ -9,7 +9,7 @@
  * build's manifest. Out: Analysis.
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { calleeName, locationAt, locationOfNode } from '../../diagnostics/location.ts';
 import type { Analysis, FunctionPlan, OperatorState } from '../../ir/analysis.ts';

@@ -6,7 +6,7 @@
  *
  * In: the two key types. Out: whether they can never be equal.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 
 type KeyKind = 'string' | 'number' | 'bigint';
 

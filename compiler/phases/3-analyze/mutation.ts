@@ -13,7 +13,7 @@
  *
  * In: a function's syntax node and parameter index, the type checker. Out: a boolean.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 
 /** Methods that change their receiver (arrays, Map, Set, typed arrays, Date setters are matched by /^set[A-Z]/). */
 const MUTATING_METHODS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'delete', 'clear']);

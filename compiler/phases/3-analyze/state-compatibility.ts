@@ -16,7 +16,7 @@
  * In: the previous manifest's file, the plan and each operator's state
  * (state.ts). Out: diagnostics.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import type { RecordSchema } from '../../../runtime/internal/codec/schema.ts';
 import { schemaText } from '../../../runtime/internal/codec/schema.ts';
 import type { Manifest, ManifestNode, ManifestState, StateKind } from '../../../runtime/internal/manifest.ts';

@@ -11,7 +11,7 @@
  * In: a stateful node, its DSL call and the checker. Out: OperatorState.
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import type { WindowAssigner } from '../../../runtime/api/windows.ts';
 import type { RecordSchema } from '../../../runtime/internal/codec/schema.ts';
 import type { StateKind } from '../../../runtime/internal/manifest.ts';

@@ -7,7 +7,7 @@
  *
  * In: the plan and each node's DSL call. Out: diagnostics.
  */
-import ts from 'typescript';
+import ts from '../../typescript.ts';
 import { diagnostics, NO_LOCATION, type Diagnostic, type DiagnosticLocation } from '../../diagnostics/index.ts';
 import { calleeName, locationAt, locationOfNode } from '../../diagnostics/location.ts';
 import type { LogicalNode, LogicalPlan } from '../../ir/logical-plan.ts';

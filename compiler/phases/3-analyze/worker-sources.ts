@@ -8,7 +8,7 @@
  *
  * In: the plan and the physical plan's stages. Out: diagnostics, one per such source.
  */
-import type ts from 'typescript';
+import type ts from '../../typescript.ts';
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { locationOfNode } from '../../diagnostics/location.ts';
 import { connectorOf, type LogicalNode, type LogicalPlan } from '../../ir/logical-plan.ts';

@@ -7,7 +7,7 @@
  * copied for each call, since it stays buffered). Its state: the two buffers
  * and the cleanup timers.
  */
-import ts from 'typescript';
+import ts from '../../../typescript.ts';
 import { diagnostics } from '../../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
 import { analyzeFunction, LIFECYCLE_METHODS, resolveFunction } from '../functions.ts';

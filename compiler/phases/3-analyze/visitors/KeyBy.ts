@@ -5,7 +5,7 @@
  * constrained to a key type; null, undefined, booleans, objects, dates,
  * arrays, `unknown` and `void` do not.
  */
-import ts from 'typescript';
+import ts from '../../../typescript.ts';
 import { diagnostics } from '../../../diagnostics/index.ts';
 import { locationOfNode } from '../../../diagnostics/location.ts';
 import { analyzeFunction, returnTypeOf } from '../functions.ts';

@@ -6,7 +6,7 @@
  * the window's contents and windows are recorded as its state.
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from '../../../typescript.ts';
 import { diagnostics, type DiagnosticLocation } from '../../../diagnostics/index.ts';
 import { calleeName, locationOfNode } from '../../../diagnostics/location.ts';
 import { pipecRuntimeDir, type Host } from '../../../host.ts';
