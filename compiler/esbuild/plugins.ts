@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { pipecModule, type Host } from '../host.ts';
+import type { Manifest } from '../ir/emitted.ts';
 
 /** Resolves `pipec` and `pipec/...` to this compiler's copy. */
 export function pipecResolver(): Plugin {
@@ -47,3 +48,38 @@ export function hostLoader(host: Host, virtual: Map<string, string> = new Map())
 
 /** ESM bundles for Node need `require` for CommonJS packages that load built-ins. */
 export const REQUIRE_BANNER = "import { createRequire as __pipecCreateRequire } from 'node:module';\nconst require = __pipecCreateRequire(import.meta.url);";
+
+/**
+ * Packages the runtime can reach but a pipeline may not use, with when it
+ * does: bundles of a pipeline that does not get a stub instead, so they carry
+ * no code they never run. ioredis is loaded only by the `redis` checkpoint
+ * store and connector (its stub fails with a message if it is ever loaded);
+ * `@opentelemetry/api` is loaded by prom-client at start, but used only for
+ * metric exemplars, which pipec never turns on (its stub has no active span).
+ */
+const OPTIONAL_PACKAGES: ReadonlyArray<{ name: string; usedBy: (manifest: Manifest) => boolean; stub: string }> = [
+  {
+    name: 'ioredis',
+    usedBy: (m) => m.checkpoint?.store === 'redis' || m.stages.some((s) => s.connectors.includes('redis')),
+    stub: `throw new Error('ioredis is not in this bundle: the pipeline it was built from uses no Redis (rebuild with pipec build)');`,
+  },
+  {
+    name: '@opentelemetry/api',
+    usedBy: () => false,
+    stub: 'module.exports = { trace: { getSpan: () => undefined }, context: { active: () => undefined } };',
+  },
+];
+
+/** Replaces the OPTIONAL_PACKAGES the pipeline does not use with their stubs. */
+export function unusedPackageStubs(manifest: Manifest): Plugin {
+  const stubs = new Map(OPTIONAL_PACKAGES.filter((p) => !p.usedBy(manifest)).map((p) => [p.name, p.stub]));
+  const filter = new RegExp(`^(${[...stubs.keys()].map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'pipec-unused-package-stubs',
+    setup(build) {
+      if (stubs.size === 0) return;
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'pipec-stub' }));
+      build.onLoad({ filter: /.*/, namespace: 'pipec-stub' }, (args) => ({ contents: stubs.get(args.path)!, loader: 'js' }));
+    },
+  };
+}

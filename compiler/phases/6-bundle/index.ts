@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import type { EmittedPipeline } from '../../ir/emitted.ts';
 import type { Host } from '../../host.ts';
-import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins.ts';
+import { hostLoader, pipecResolver, REQUIRE_BANNER, unusedPackageStubs } from '../../esbuild/plugins.ts';
 import { kafkajsPatches } from '../../esbuild/kafkajs-patches.ts';
 
 /** Output files relative to dist/<name>/. */
@@ -66,7 +66,7 @@ export async function bundle(host: Host, emitted: EmittedPipeline): Promise<Bund
     outdir, bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
     outExtension: { '.js': '.mjs' }, sourcemap: 'linked', sourcesContent: true, legalComments: 'inline',
     absWorkingDir: host.root, logLevel: 'silent', banner: { js: REQUIRE_BANNER },
-    plugins: [pipecResolver(), kafkajsPatches(), hostLoader(host, virtual)],
+    plugins: [pipecResolver(), kafkajsPatches(), unusedPackageStubs(emitted.manifest), hostLoader(host, virtual)],
   });
   const files: BundleOutput = new Map();
   for (const file of result.outputFiles) files.set(path.relative(outdir, file.path).split(path.sep).join('/'), file.contents);
