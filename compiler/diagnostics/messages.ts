@@ -43,8 +43,8 @@ export const DIAGNOSTIC_TABLE = {
   asyncFunction: {
     code: 'PC1005', name: 'async_function',
     message: 'The {operator} function is asynchronous; operator functions must return their result synchronously.',
-    hint: 'Remove async and return the value itself. To enrich records from a database or service, use a connector or a lookup table loaded in open().',
-    explanation: 'A fused chain calls every function inline for each record. A Promise would be passed downstream as the record itself.\n\n    stream.map(async (x) => lookup(x))   // PC1005',
+    hint: 'Remove async and return the value itself. To call a database or service per record, use .asyncMap(fn, { capacity, timeout }) instead, which awaits the calls (up to capacity at once, checkpointed, failures to the dead-letter output); or load a lookup table in a process function\'s async open().',
+    explanation: 'A fused chain calls every function inline for each record. A Promise would be passed downstream as the record itself. asyncMap (Flink\'s async I/O) is the operator for calls that return a promise.\n\n    stream.map(async (x) => lookup(x))                                // PC1005\n    stream.asyncMap((x) => lookup(x), { capacity: 100, timeout: \'2s\' })   // awaited, in input order',
   },
   noPipelineExport: {
     code: 'PC1006', name: 'no_pipeline_export',

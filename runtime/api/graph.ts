@@ -32,6 +32,16 @@ export interface ConnectorSpec {
 /** No settings. */
 export type NoSpec = Record<never, never>;
 
+/** The settings of an asyncMap node (Flink's AsyncDataStream.orderedWait / unorderedWait). */
+export interface AsyncMapSpec {
+  /** Calls in flight per task at most; a full task takes no more input until one completes (backpressure). */
+  capacity: number;
+  /** ms a call may take; a call that takes longer sends its record to the dead-letter output. */
+  timeout: number;
+  /** Results in input order (orderedWait), or as they complete but never across a watermark (unorderedWait). */
+  ordered: boolean;
+}
+
 /**
  * The settings of every kind of node, by kind: one table shared by the DSL
  * builder (which fills them), the compiler's plan (which holds them as JSON)
@@ -43,6 +53,7 @@ export interface NodeSpecs {
   map: NoSpec;
   filter: NoSpec;
   flatMap: NoSpec;
+  asyncMap: AsyncMapSpec;
   process: NoSpec;
   assignTimestamps: { maxOutOfOrderness: number; idleTimeout?: number };
   keyBy: NoSpec;
@@ -70,7 +81,7 @@ interface GraphNodeBase {
   /** Upstream node ids, in argument order (for connect: [first, second]). */
   readonly inputs: number[];
   /**
-   * The user function this node calls (map/filter/flatMap/keyBy/reduce/timestamps), the user's
+   * The user function this node calls (map/filter/flatMap/asyncMap/keyBy/reduce/timestamps), the user's
    * function object (process), `[fn1, fn2]` (connected map) or `[windowFunction, projection]` (windows).
    */
   fn?: unknown;

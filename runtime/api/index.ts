@@ -3,7 +3,7 @@
  * builders only; the runtime that executes them is in runtime/internal.
  */
 export { pipeline, isPipeline, instantiateGraph, type Pipeline, type StreamExecutionEnvironment } from './pipeline.ts';
-export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf } from './datastream.ts';
+export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf, type AsyncMapOptions } from './datastream.ts';
 export type { Source, Sink, ConnectorDescriptor, ConnectorName } from './connectors.ts';
 // Connectors, one line each (their folders are under runtime/internal/connectors/).
 export { collection } from '../internal/connectors/collection/api.ts';
@@ -17,9 +17,9 @@ export { windows, type WindowAssigner, type TimeWindowAssigner, type CountWindow
 export { agg, type BuiltinAggregate, type TopEntry } from './agg.ts';
 export { sideOutput } from './functions.ts';
 export type {
-  OutputTag, Metrics, Context, ProcessFunction, KeyedProcessFunction, CoProcessFunction, KeyedCoProcessFunction, KeyedContext, OnTimerContext,
+  OutputTag, Metrics, Counter, Gauge, Histogram, MetricLabels, Context, ProcessFunction, KeyedProcessFunction, CoProcessFunction, KeyedCoProcessFunction, KeyedContext, OnTimerContext,
   ValueState, ListState, MapState, ReducingState, AggregatingState, KeyedStateStore, TimerService,
   AggregateFunction, TimeWindow, CountWindow, WindowMeta,
 } from './functions.ts';
 export { parseDuration, type Duration, type DurationUnit } from './duration.ts';
-export type { Graph, GraphNode, NodeKind, PipelineOptions, StackPosition } from './graph.ts';
+export type { Graph, GraphNode, NodeKind, PipelineOptions, StackPosition, AsyncMapSpec } from './graph.ts';

@@ -2,7 +2,8 @@
  * The checkpointed state of each stateful operator, for the manifest and the
  * upgrade check against the previous build (state-compatibility.ts):
  * - built-in state with the type it holds: a window's contents (`window`), a
- *   rolling aggregation's value per key (`rolling`), timers (`timers`);
+ *   rolling aggregation's value per key (`rolling`), timers (`timers`), an
+ *   asyncMap's inputs whose calls are in flight (`inflight`);
  * - for keyed process functions, every `ctx.state.value / list / map /
  *   reducing / aggregating(name)` call in the function and in the user code it
  *   reaches (helper functions, classes, methods), by name, kind and the type
@@ -61,6 +62,16 @@ function timers(at: DiagnosticLocation | null): StateEntry {
 export function rollingState(ctx: AnalyzeContext, call: ts.CallExpression | null): OperatorState {
   const type = call ? stored(ctx, streamElementType(ctx.checker, call)) : UNKNOWN;
   return { entries: [{ name: 'rolling', kind: 'rolling', ...type, at: call ? locationOfNode(ctx.host, calleeName(call)) : null }], complete: true };
+}
+
+/** `inflight`: an asyncMap keeps the inputs of its calls in flight (records of the stream it is called on), to make them again after a restore. */
+export function asyncMapState(ctx: AnalyzeContext, call: ts.CallExpression | null): OperatorState {
+  let input = UNKNOWN;
+  if (call && ts.isPropertyAccessExpression(call.expression)) {
+    const stream = ctx.checker.getTypeAtLocation(call.expression.expression);
+    if (stream.getSymbol()?.getName() === 'DataStream' && (stream as ts.TypeReference).target) input = stored(ctx, ctx.checker.getTypeArguments(stream as ts.TypeReference)[0]);
+  }
+  return { entries: [{ name: 'inflight', kind: 'inflight', ...input, at: call ? locationOfNode(ctx.host, calleeName(call)) : null }], complete: true };
 }
 
 /** The windows a window operator keeps panes or sessions of, in the terms that decide whether old contents fit. */
