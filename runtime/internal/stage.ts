@@ -104,8 +104,8 @@ export interface AsyncOperator {
   readonly empty: boolean;
   /** Resolves once it is empty (at once when it has stopped). */
   drained(): Promise<void>;
-  /** Every instance is open: calls restored from a checkpoint are made again, before any new record. */
-  start(): void;
+  /** Every instance is open: calls restored from a checkpoint are made again, before any new record; returns how many. */
+  start(): number;
   /** The job stopped or failed: nothing more leaves it; what it holds stays in its checkpointed state. */
   stop(): void;
 }

@@ -425,7 +425,9 @@ export class LocalJob {
     // User functions' open(ctx) may be async: every one finishes before any record flows.
     await Promise.all(this.instances.flat().map((instance) => instance.open()));
     // asyncMaps make the calls restored from a checkpoint again, ahead of any new record.
-    for (const operator of this.allAsyncOperators) operator.start();
+    let restoredCalls = 0;
+    for (const operator of this.allAsyncOperators) restoredCalls += operator.start();
+    if (restoredCalls > 0) this.log.info({ calls: restoredCalls }, 'asyncMap calls that were in flight at the checkpoint are made again');
     this.markReady();
     for (const stage of this.stages) {
       const info = this.manifest.stages[stage.id];

@@ -133,9 +133,11 @@ export class AsyncWaitOperator implements AsyncOperator {
   }
 
   /** The job is open: restored calls are made again, in order, before any new record. */
-  start(): void {
+  start(): number {
     this.started = true;
+    const restored = this.records;
     this.startWaiting();
+    return restored;
   }
 
   /** Nothing more leaves the operator (the job stopped or failed); what is queued stays in its state. */
