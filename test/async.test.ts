@@ -121,12 +121,12 @@ test('local.mjs: a full asyncMap stops its source (backpressure): it never holds
   const port = 19_700 + Math.floor(Math.random() * 200);
   const running = runBundle(path.join(isolate(built.outDir!), 'local.mjs'), [], { ASYNC_SERVICE: service.url, PIPEC_METRICS_PORT: String(port) });
   // What the asyncMap holds = records that entered it (user gauge before it) − results that left it (user counter after it), read together from /metrics.
-  let most = 0, samples = 0, done = false;
+  let most = 0, samples = 0, done = false, last = '';
   void running.then(() => { done = true; });
   const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   while (!done) {
     const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-    if (text.includes('bp_entered')) { samples++; most = Math.max(most, value(text, 'bp_entered') - value(text, 'bp_left')); }
+    if (text.includes('bp_entered')) { samples++; last = text; most = Math.max(most, value(text, 'bp_entered') - value(text, 'bp_left')); }
     await new Promise((r) => setTimeout(r, 5));
   }
   const run = await running;
@@ -135,4 +135,20 @@ test('local.mjs: a full asyncMap stops its source (backpressure): it never holds
   assert.ok(service.maxInFlight <= 5, `at most capacity (5) calls in flight, the service saw ${service.maxInFlight}`);
   assert.ok(samples >= 5, `/metrics was read while the job ran (${samples} times)`);
   assert.ok(most <= 5, `the source waited for room: the asyncMap never held more than its capacity (5), it held ${most}`);
+  // User metrics in local.mjs carry the operator's labels like a stage worker's (stage, operator, uid, task; pipeline).
+  assert.match(last, /^bp_entered\{stage="1",operator="keyedProcess",uid="keyedProcess",task="0",pipeline="async-backpressure"\} \d+$/m);
+  assert.match(last, /^bp_left\{stage="1",operator="process",uid="process",task="0",pipeline="async-backpressure"\} \d+$/m);
+});
+
+test('pipec/testing: user metrics of process functions, read with job.metric', async () => {
+  service.behaviour = {};
+  const job = await testPipeline('test/fixtures/async/backpressure.ts');
+  job.source(0).push(...Array.from({ length: 12 }, (_, id) => ({ id })));
+  await job.settled();
+  assert.equal(job.sink(0).values().length, 12);
+  assert.equal(await job.metric('bp_left'), 12);
+  assert.equal(await job.metric('bp_left', { operator: 'process', task: 0 }), 12);
+  assert.equal(await job.metric('bp_entered'), 12, 'the gauge holds the last value set');
+  assert.equal(await job.metric('bp_left', { operator: 'keyedProcess' }), 0);
+  await job.finish();
 });

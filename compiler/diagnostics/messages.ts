@@ -124,6 +124,18 @@ export const DIAGNOSTIC_TABLE = {
     hint: "Pass the manifest.json of the deployed build with --previous <manifest.json>.",
     explanation: "`pipec build` checks state compatibility against the previous build's manifest.json: `--previous <manifest.json>`, or the one already in the output folder. The file must be a manifest written by pipec for the same pipeline.\n\n    npx pipec build pipeline.ts --previous deployed/manifest.json",
   },
+  invalidMetric: {
+    code: 'PC1150', name: 'invalid_metric',
+    message: '{what} {problem}.',
+    hint: "Name user metrics and their labels like Prometheus names: letters, digits and underscores, not starting with a digit (orders_total, status). Names starting with 'pipec_' are pipec's own, and pipeline, stage, operator, uid and task are the labels pipec adds to every user metric.",
+    explanation: "ctx.metrics.counter / gauge / histogram(name, help, labels) are exported on the worker's /metrics endpoint under `name`, with the operator's labels (pipeline, stage, operator, uid, task) and the label names given. Prometheus cannot scrape a metric whose name or labels are not Prometheus names, and a user label named like one of pipec's would hide it. A name that is computed at run time is checked when the function runs (the record goes to the dead-letter output).\n\n    ctx.metrics.counter('orders-seen').inc()                      // PC1150: '-'\n    ctx.metrics.counter('orders_seen', 'Orders', ['task']).inc()    // PC1150: pipec's label",
+  },
+  metricClash: {
+    code: 'PC1151', name: 'metric_clash',
+    message: "The metric '{name}' is {use} here, but {other} at line {line}.",
+    hint: 'One name is one metric on /metrics, with one type, one set of labels and one help text: give this one another name, or use it the same way in both places.',
+    explanation: "Several operators may share a user metric (each gets series of its own through the operator labels), but only with the same type, labels and help text: Prometheus keeps one type and one help per metric name, and one set of label names per metric.\n\n    ctx.metrics.counter('errors').inc();     // in one process function\n    ctx.metrics.gauge('errors').set(3);      // PC1151 in another",
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',

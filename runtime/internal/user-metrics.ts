@@ -11,7 +11,7 @@
  * other labels, other buckets or another help text is an error (MetricError),
  * as is a name or label that is not a Prometheus name or is pipec's own: the
  * compiler reports the same problems for literal names (PC1150, PC1151,
- * compiler/phases/3-analyze/metrics.ts), with the same checks from here.
+ * compiler/phases/3-analyze/metrics.ts), with the same checks (metric-names.ts).
  *
  * When a task moves to another worker, `removeTask` drops its series, so the
  * endpoint shows only what this process runs.
@@ -20,36 +20,9 @@
  */
 import client from 'prom-client';
 import type { Counter, Gauge, Histogram, MetricLabels, Metrics } from '../api/functions.ts';
+import { labelNameProblem, metricNameProblem, OPERATOR_LABELS, type MetricKind, type OperatorLabels } from './metric-names.ts';
 
-/** The labels pipec puts on every user metric, after `pipeline` (the registry's default label). */
-export const OPERATOR_LABELS = ['stage', 'operator', 'uid', 'task'] as const;
-
-/** The operator labels of one operator instance. */
-export type OperatorLabels = Record<(typeof OPERATOR_LABELS)[number], string>;
-
-/** The kinds of user metric, as `ctx.metrics` names them. */
-export type MetricKind = 'counter' | 'gauge' | 'histogram';
-
-const PROMETHEUS_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const PIPEC_LABELS: ReadonlySet<string> = new Set(['pipeline', ...OPERATOR_LABELS]);
-
-/** Why `name` cannot be a user metric's name, or null when it can. */
-export function metricNameProblem(name: unknown): string | null {
-  if (typeof name !== 'string' || name.length === 0) return 'is not a non-empty string';
-  if (!PROMETHEUS_NAME.test(name)) return 'is not a Prometheus metric name (letters, digits and underscores, not starting with a digit)';
-  if (name.startsWith('__')) return "starts with '__', which Prometheus reserves";
-  if (name.startsWith('pipec_')) return "starts with 'pipec_', which pipec's own metrics use";
-  return null;
-}
-
-/** Why `label` cannot be one of a user metric's label names, or null when it can. */
-export function labelNameProblem(label: unknown): string | null {
-  if (typeof label !== 'string' || !PROMETHEUS_NAME.test(label)) return 'is not a Prometheus label name (letters, digits and underscores, not starting with a digit)';
-  if (label.startsWith('__')) return "starts with '__', which Prometheus reserves";
-  if (PIPEC_LABELS.has(label)) return 'is a label pipec gives every user metric (pipeline, stage, operator, uid, task)';
-  if (label === 'le' || label === 'quantile') return 'is reserved by Prometheus for histograms and summaries';
-  return null;
-}
+export { OPERATOR_LABELS, type OperatorLabels, type MetricKind } from './metric-names.ts';
 
 /** A user metric used wrongly: an invalid name or label, a name used with another type or labels, label values that do not match. */
 export class MetricError extends Error {

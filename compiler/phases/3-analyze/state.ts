@@ -177,6 +177,16 @@ function contains(outer: ts.Node, inner: ts.Node): boolean {
  * with it the build function), so the rest of the pipeline is not searched.
  */
 function stateCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node): ts.CallExpression[] {
+  return reachableCalls(ctx, root, exclude, (node) => ts.isPropertyAccessExpression(node.expression) && KEYED_STATE_KINDS.has(node.expression.name.text)
+    && isKeyedStateStore(ctx, node.expression.expression));
+}
+
+/**
+ * The calls that `matches` accepts reachable from `root`: inside it, and in
+ * the user's functions, methods, classes and variables it refers to,
+ * transitively, in the order found; never inside `exclude`.
+ */
+export function reachableCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node, matches: (call: ts.CallExpression) => boolean): ts.CallExpression[] {
   const calls: ts.CallExpression[] = [];
   const searched: ts.Node[] = [root];
   const queue: ts.Node[] = [root];
@@ -194,8 +204,7 @@ function stateCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node): ts.Ca
     }
   };
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && KEYED_STATE_KINDS.has(node.expression.name.text)
-      && isKeyedStateStore(ctx, node.expression.expression) && !calls.includes(node)) calls.push(node);
+    if (ts.isCallExpression(node) && !calls.includes(node) && matches(node)) calls.push(node);
     if (ts.isIdentifier(node)) follow(node);
     ts.forEachChild(node, visit);
   };
