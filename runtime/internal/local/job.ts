@@ -359,9 +359,14 @@ export class LocalJob {
    * waits for it between two records (Flink's AsyncWaitOperator blocks its input).
    */
   backpressure(): Promise<void> | undefined {
+    let wait: Promise<void> | undefined;
     let waits: Array<Promise<void>> | undefined;
-    for (const operator of this.allAsyncOperators) if (operator.full) (waits ??= []).push(operator.room());
-    return waits && Promise.all(waits).then(() => undefined);
+    for (const operator of this.allAsyncOperators) {
+      if (!operator.full) continue;
+      if (wait === undefined) wait = operator.room();
+      else (waits ??= [wait]).push(operator.room());
+    }
+    return waits ? Promise.all(waits).then(() => undefined) : wait;
   }
 
   /**
