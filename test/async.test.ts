@@ -152,3 +152,12 @@ test('pipec/testing: user metrics of process functions, read with job.metric', a
   assert.equal(await job.metric('bp_left', { operator: 'keyedProcess' }), 0);
   await job.finish();
 });
+
+test('pipec/testing: an async open() that fetches a table from the service finishes before the first record', async () => {
+  service.behaviour = { latency: (order) => (order === -1 ? 300 : 0) }; // the table takes 300 ms
+  const job = await testPipeline('test/fixtures/async/kafka-lifecycle.ts');
+  job.source(0).push({ user: 'ann', page: 'u1' }, { user: 'bob', page: 'u2' }, { user: 'cy', page: 'nope' });
+  assert.deepEqual(job.sink(0).values().sort(), ['ann:one', 'bob:two', 'cy:missing']);
+  assert.equal(await job.metric('lifecycle_visits', { user: 'ann' }), 1);
+  await job.finish();
+});

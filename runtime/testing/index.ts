@@ -86,6 +86,7 @@ export class PipelineTest {
   private readonly sinks = new Map<number, CapturedOutput>();
   private readonly sideOutputs = new Map<string, CapturedOutput>();
   private readonly sources = new Map<number, TestSource>();
+  private readonly allSources: TestSource[] = [];
   private readonly done: Promise<void>;
   /** The job's processing-time clock. */
   readonly time: ManualTime;
@@ -99,7 +100,8 @@ export class PipelineTest {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-testing-'));
     this.job = new LocalJob(graph, stages, manifest, log, new DeadLetterFile(path.join(dir, 'dead-letter.jsonl'), graph.name, true), {
       time: this.time,
-      createSource: (nodeId) => { const s = new TestSource(() => this.rethrow()); this.sources.set(nodeId, s); return s; },
+      // A source of parallelism n has n instances: the test pushes to the first, and finish() ends them all.
+      createSource: (nodeId) => { const s = new TestSource(() => this.rethrow()); if (!this.sources.has(nodeId)) this.sources.set(nodeId, s); this.allSources.push(s); return s; },
       createSink: (nodeId) => this.captureSink(nodeId),
       onSideOutput: (tag, value, timestamp) => this.sideOutput(tag).records.push({ value, timestamp }),
     });
@@ -221,7 +223,7 @@ export class PipelineTest {
 
   /** Ends every source and waits for the job to finish (+∞ watermark: every window fires; batch results). */
   async finish(): Promise<void> {
-    for (const source of this.sources.values()) source.end();
+    for (const source of this.allSources) source.end();
     this.job.endExternalInputs();
     await this.done;
   }
