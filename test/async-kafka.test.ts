@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { nameOf, seeded, startUserService, type UserService } from './async-service.ts';
 import { buildFile, tempDir } from './helpers.ts';
-import { compareRollingTotals, deleteTopics, freshName, kafkaBrokers, produce, readUntil, rollingTotalLines, startWorker, waitForLog } from './kafka-helpers.ts';
+import { compareRollingTotals, deleteTopics, freshName, kafkaBrokers, produce, readMessagesUntil, readUntil, rollingTotalLines, startWorker, waitForLog } from './kafka-helpers.ts';
 
 const workers: ChildProcess[] = [];
 const runs: string[] = [];
@@ -190,4 +190,37 @@ test('local.mjs killed with kill -9 while asyncMap calls are in flight resumes f
   assert.deepEqual(missing, [], 'nothing lost');
   assert.deepEqual(wrong, [], 'no wrong rolling total (no click missing or counted twice in the state)');
   assert.match(logs[1].join(''), /asyncMap calls that were in flight at the checkpoint are made again/);
+});
+
+test('a stage worker: failed and timed-out asyncMap calls go to the DLQ topic with the reason and location, in their task\'s transaction; the job goes on', { timeout: 240_000 }, async () => {
+  const run = freshName('ad');
+  runs.push(run);
+  const fails = (id: number) => id % 50 === 7;
+  const hangs = (id: number) => id % 50 === 21;
+  service.behaviour = { latency: () => 3, fails, hangs };
+  service.reset();
+  process.env.RUN = run;
+  process.env.ASYNC_TIMEOUT = '500ms';
+  let built;
+  try { built = await buildFile('test/fixtures/async/kafka-totals.ts'); } finally { delete process.env.ASYNC_TIMEOUT; }
+  assert.deepEqual(built.diagnostics, []);
+  const input = Array.from({ length: 400 }, (_, id) => ({ id, user: `u${id % 13}`, n: 1 + (id % 5) }));
+  await produce(`${run}-in`, input);
+  const good = input.filter((c) => !fails(c.id) && !hangs(c.id));
+  const expected = rollingTotalLines(good.map((c) => ({ user: c.user, n: c.n * nameOf(c.user).length })));
+  const env = { RUN: run, ASYNC_SERVICE: service.url, ASYNC_TIMEOUT: '500ms' };
+  const logs: string[][] = [[], []];
+  workers.push(startWorker(path.join(built.outDir!, 'stage-0.mjs'), ['--session-timeout', '6000'], env, logs[0]));
+  workers.push(startWorker(path.join(built.outDir!, 'stage-1.mjs'), ['--session-timeout', '6000'], env, logs[1]));
+  const output = await readUntil(`${run}-totals`, (v) => { const seen = new Set(v); return [...expected].every((e) => seen.has(e)); }, 120_000);
+  const { wrong, missing } = compareRollingTotals(output, expected);
+  assert.deepEqual(missing, []);
+  assert.deepEqual(wrong, [], 'the failed clicks are in no total');
+  const dlq = await readMessagesUntil(`${run}-dlq`, (m) => m.length >= 16, 60_000);
+  const byId = new Map(dlq.map((m) => [(JSON.parse(m.value) as { id: number }).id, m.headers]));
+  assert.deepEqual([...byId.keys()].sort((a, b) => a - b), input.filter((c) => fails(c.id) || hangs(c.id)).map((c) => c.id), 'each failed or timed-out click once in the DLQ');
+  assert.match(byId.get(7)!['pipec-error'], /^the asyncMap call failed: the user service answered 500$/);
+  assert.match(byId.get(7)!['pipec-location'], /^test\/fixtures\/async\/kafka-totals\.ts:15:/);
+  assert.equal(byId.get(21)!['pipec-error'], 'the asyncMap call did not complete within its timeout of 500 ms');
+  assert.match(byId.get(21)!['pipec-location'], /^test\/fixtures\/async\/kafka-totals\.ts:22:/, 'a timeout names the asyncMap call');
 });

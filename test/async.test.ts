@@ -111,6 +111,11 @@ test('local.mjs: timeouts and failed calls go to the dead-letter file with the r
   assert.equal(byId.get(7)!.location, 'test/fixtures/async/enrich.ts:21:6', 'a timeout names the asyncMap call');
   assert.match(byId.get(12)!.reason, /the asyncMap call failed: the user service answered 500 for u5/);
   assert.match(byId.get(12)!.location ?? '', /^test\/fixtures\/async\/enrich\.ts:14:/, 'a failure names the line that threw');
+  // The same job as a single-process stage worker (a one-stage job's stage-0.mjs).
+  const worker = await runBundle(path.join(isolate(built.outDir!), 'stage-0.mjs'), ['--dead-letter', path.join(dir, 'worker-dead.jsonl')], { ...settings, ASYNC_SERVICE: service.url });
+  assert.equal(worker.status, 0, worker.stderr);
+  assert.deepEqual(lines(worker.stdout), expected);
+  assert.deepEqual(lines(fs.readFileSync(path.join(dir, 'worker-dead.jsonl'), 'utf8')).map((l) => JSON.parse(JSON.parse(l).raw).id), [7, 12, 21]);
 });
 
 test('local.mjs: a full asyncMap stops its source (backpressure): it never holds more than capacity records', async () => {
