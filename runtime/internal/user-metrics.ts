@@ -45,12 +45,16 @@ export class UserMetrics {
   private readonly families = new Map<string, Family>();
   /** Per task label: the series its operators wrote (family and full labels), removed when the task moves. */
   private readonly series = new Map<string, Map<string, { family: Family; labels: Record<string, string | number> }>>();
+  /** Per task label: how many times it was removed. Operators made before a removal write nothing any more (a moved task's job may still be stopping). */
+  private readonly removals = new Map<string, number>();
 
   constructor(readonly registry: client.Registry) {}
 
   /** `ctx.metrics` of one operator instance; `where` names the operator in messages (`process (pipeline.ts:12:6)`). */
   forOperator(operator: OperatorLabels, where: string): Metrics {
     const handles = new Map<string, unknown>();
+    const removals = this.removals.get(operator.task) ?? 0;
+    const live = () => (this.removals.get(operator.task) ?? 0) === removals;
     const handle = <H>(kind: MetricKind, name: string, help: string | undefined, labels: readonly string[] | undefined, buckets: readonly number[] | undefined, make: (family: Family, series: (values: object | undefined) => Record<string, string | number>) => H): H => {
       const id = `${kind}\u0000${name}\u0000${help ?? ''}\u0000${(labels ?? []).join(',')}\u0000${(buckets ?? []).join(',')}`;
       let h = handles.get(id) as H | undefined;
@@ -65,28 +69,29 @@ export class UserMetrics {
       counter: <L extends string>(name: string, help?: string, labels?: readonly L[]): Counter<L> => handle('counter', name, help, labels, undefined, (family, series) => {
         const metric = family.metric as client.Counter<string>;
         return {
-          inc: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); metric.inc(series(values), by ?? 1); },
+          inc: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); const labels = series(values); if (live()) metric.inc(labels, by ?? 1); },
         };
       }),
       gauge: <L extends string>(name: string, help?: string, labels?: readonly L[]): Gauge<L> => handle('gauge', name, help, labels, undefined, (family, series) => {
         const metric = family.metric as client.Gauge<string>;
         return {
-          set: (a: MetricLabels<L> | number, b?: number) => { const [values, value] = split(a, b); metric.set(series(values), value ?? NaN); },
-          inc: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); metric.inc(series(values), by ?? 1); },
-          dec: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); metric.dec(series(values), by ?? 1); },
+          set: (a: MetricLabels<L> | number, b?: number) => { const [values, value] = split(a, b); const labels = series(values); if (live()) metric.set(labels, value ?? NaN); },
+          inc: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); const labels = series(values); if (live()) metric.inc(labels, by ?? 1); },
+          dec: (a?: MetricLabels<L> | number, b?: number) => { const [values, by] = split(a, b); const labels = series(values); if (live()) metric.dec(labels, by ?? 1); },
         };
       }),
       histogram: <L extends string>(name: string, help?: string, labels?: readonly L[], buckets?: readonly number[]): Histogram<L> => handle('histogram', name, help, labels, buckets, (family, series) => {
         const metric = family.metric as client.Histogram<string>;
         return {
-          observe: (a: MetricLabels<L> | number, b?: number) => { const [values, value] = split(a, b); metric.observe(series(values), value ?? NaN); },
+          observe: (a: MetricLabels<L> | number, b?: number) => { const [values, value] = split(a, b); const labels = series(values); if (live()) metric.observe(labels, value ?? NaN); },
         };
       }),
     };
   }
 
-  /** Drops every series of a task's operators (the task moved to another worker). */
+  /** Drops every series of a task's operators (the task moved to another worker); those operators write nothing more. */
   removeTask(task: string): void {
+    this.removals.set(task, (this.removals.get(task) ?? 0) + 1);
     const written = this.series.get(task);
     if (!written) return;
     for (const { family, labels } of written.values()) family.metric.remove(labels);

@@ -48,14 +48,20 @@ test('clashes, bad names and wrong label values are MetricErrors naming the oper
   assert.throws(() => seen.inc({ status: 1, other: 2 } as never), /has the labels \[status\]/);
 });
 
-test('removeTask drops the series of one task and keeps the others', async () => {
+test('removeTask drops the series of one task and keeps the others; the moved task\'s operators write nothing more, a new task of that index does', async () => {
   const { registry, user, op } = setup();
-  op('0').counter('seen', 'Seen', ['status']).inc({ status: 'a' });
-  op('0').counter('seen', 'Seen', ['status']).inc({ status: 'b' });
+  const moved = op('0');
+  moved.counter('seen', 'Seen', ['status']).inc({ status: 'a' });
+  moved.counter('seen', 'Seen', ['status']).inc({ status: 'b' });
   op('1').counter('seen', 'Seen', ['status']).inc({ status: 'a' });
-  op('0').gauge('size').set(1);
+  moved.gauge('size').set(1);
   user.removeTask('0');
-  const text = await registry.metrics();
+  let text = await registry.metrics();
   assert.doesNotMatch(text, /task="0"/);
   assert.match(text, /^seen\{[^}]*task="1",status="a"[^}]*\} 1$/m);
+  moved.counter('seen', 'Seen', ['status']).inc({ status: 'a' }); // a late completion of the stopping task
+  assert.doesNotMatch(await registry.metrics(), /task="0"/);
+  op('0').counter('seen', 'Seen', ['status']).inc({ status: 'c' }); // the partition came back: a new task
+  text = await registry.metrics();
+  assert.match(text, /^seen\{[^}]*task="0",status="c"[^}]*\} 1$/m);
 });
