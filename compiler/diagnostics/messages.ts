@@ -43,8 +43,8 @@ export const DIAGNOSTIC_TABLE = {
   asyncFunction: {
     code: 'PC1005', name: 'async_function',
     message: 'The {operator} function is asynchronous; operator functions must return their result synchronously.',
-    hint: 'Remove async and return the value itself. To enrich records from a database or service, use a connector or a lookup table loaded in open().',
-    explanation: 'A fused chain calls every function inline for each record. A Promise would be passed downstream as the record itself.\n\n    stream.map(async (x) => lookup(x))   // PC1005',
+    hint: 'Remove async and return the value itself. To call a database or service per record, use .asyncMap(fn, { capacity, timeout }) instead, which awaits the calls (up to capacity at once, checkpointed, failures to the dead-letter output); or load a lookup table in a process function\'s async open().',
+    explanation: 'A fused chain calls every function inline for each record. A Promise would be passed downstream as the record itself. asyncMap (Flink\'s async I/O) is the operator for calls that return a promise.\n\n    stream.map(async (x) => lookup(x))                                // PC1005\n    stream.asyncMap((x) => lookup(x), { capacity: 100, timeout: \'2s\' })   // awaited, in input order',
   },
   noPipelineExport: {
     code: 'PC1006', name: 'no_pipeline_export',
@@ -135,6 +135,18 @@ export const DIAGNOSTIC_TABLE = {
     message: 'This interval join needs event time, but its {side} input has no timestamps.',
     hint: "Call .assignTimestamps((r) => r.ts, { maxOutOfOrderness: '2s' }) on the {side} stream before its keyBy.",
     explanation: 'An interval join pairs elements by their timestamps (right.ts within [left.ts + lower, left.ts + upper]) and drops its buffered elements as the watermark passes them, so both inputs need timestamps and watermarks; interval joins have no processing-time variant (as in Flink).\n\n    clicks.keyBy((c) => c.user).intervalJoin(orders.keyBy((o) => o.user)).between(\'-5m\', \'0s\')   // PC1141 without assignTimestamps on both',
+  },
+  invalidMetric: {
+    code: 'PC1150', name: 'invalid_metric',
+    message: '{what} {problem}.',
+    hint: "Name user metrics and their labels like Prometheus names: letters, digits and underscores, not starting with a digit (orders_total, status). Names starting with 'pipec_' are pipec's own, and pipeline, stage, operator, uid and task are the labels pipec adds to every user metric.",
+    explanation: "ctx.metrics.counter / gauge / histogram(name, help, labels) are exported on the worker's /metrics endpoint under `name`, with the operator's labels (pipeline, stage, operator, uid, task) and the label names given. Prometheus cannot scrape a metric whose name or labels are not Prometheus names, and a user label named like one of pipec's would hide it. A name that is computed at run time is checked when the function runs (the record goes to the dead-letter output).\n\n    ctx.metrics.counter('orders-seen').inc()                      // PC1150: '-'\n    ctx.metrics.counter('orders_seen', 'Orders', ['task']).inc()    // PC1150: pipec's label",
+  },
+  metricClash: {
+    code: 'PC1151', name: 'metric_clash',
+    message: "The metric '{name}' is {use} here, but {other} at line {line}.",
+    hint: 'One name is one metric on /metrics, with one type, one set of labels and one help text: give this one another name, or use it the same way in both places.',
+    explanation: "Several operators may share a user metric (each gets series of its own through the operator labels), but only with the same type, labels and help text: Prometheus keeps one type and one help per metric name, and one set of label names per metric.\n\n    ctx.metrics.counter('errors').inc();     // in one process function\n    ctx.metrics.gauge('errors').set(3);      // PC1151 in another",
   },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',

@@ -27,6 +27,19 @@ export interface WatermarkOptions {
   idleTimeout?: Duration;
 }
 
+/** Options of `asyncMap` (Flink's async I/O: `AsyncDataStream.orderedWait / unorderedWait`). */
+export interface AsyncMapOptions {
+  /** Calls in flight per task at most (default 100); a full task takes no more input until one completes. */
+  capacity?: number;
+  /** How long one call may take (default '10s'); a call that takes longer sends its record to the dead-letter output. */
+  timeout?: Duration;
+  /**
+   * `true` (default): results in input order. `false`: each result as soon as
+   * its call completes, but never past a watermark that came after its record.
+   */
+  ordered?: boolean;
+}
+
 /** The window type an assigner produces. */
 export type WindowOf<A extends WindowAssigner> = A extends CountWindowAssigner ? CountWindow : TimeWindow;
 
@@ -58,6 +71,23 @@ export class DataStream<T> extends StreamBase {
   /** Zero or more outputs per input: `fn` returns an iterable (an array, a generator...). */
   flatMap<U>(fn: (value: T) => Iterable<U>): DataStream<U> {
     return new DataStream<U>(this.builder, this.add('flatMap', {}, fn));
+  }
+
+  /**
+   * One output per input from an asynchronous call (Flink's async I/O): `fn`
+   * returns a promise, and up to `capacity` calls run at once per task. A call
+   * that rejects or takes longer than `timeout` sends its record to the
+   * dead-letter output; calls in flight are part of checkpoints and are made
+   * again after a restart.
+   */
+  asyncMap<U>(fn: (value: T) => Promise<U>, options: AsyncMapOptions = {}): DataStream<U> {
+    const capacity = options.capacity ?? 100;
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`asyncMap({ capacity: ${capacity} }): capacity must be a positive integer`);
+    const timeout = parseDuration(options.timeout ?? '10s');
+    if (timeout <= 0) throw new RangeError(`asyncMap({ timeout: ${JSON.stringify(options.timeout)} }): timeout must be longer than 0 ms`);
+    const ordered = options.ordered ?? true;
+    if (typeof ordered !== 'boolean') throw new TypeError(`asyncMap({ ordered: ${JSON.stringify(ordered)} }): ordered must be true or false`);
+    return new DataStream<U>(this.builder, this.add('asyncMap', { capacity, timeout, ordered }, fn));
   }
 
   /** Hash-partitions by `fn(record)`; the key must be a string, number or bigint. */

@@ -18,10 +18,45 @@ export function sideOutput<T>(name: string): OutputTag<T> {
   return { kind: 'outputTag', name };
 }
 
-/** User metrics: counters and gauges exported on the worker's /metrics endpoint. */
+/** The values of a user metric's own labels, one per label it declared: `{ status: 200 }`. */
+export type MetricLabels<L extends string> = { readonly [P in L]: string | number };
+
+/** A user counter: only goes up (Prometheus counter). */
+export interface Counter<L extends string = never> {
+  /** Adds `by` (default 1; not negative). */
+  inc(by?: number): void;
+  inc(labels: MetricLabels<L>, by?: number): void;
+}
+
+/** A user gauge: a value that goes up and down (Prometheus gauge). */
+export interface Gauge<L extends string = never> {
+  set(value: number): void;
+  set(labels: MetricLabels<L>, value: number): void;
+  inc(by?: number): void;
+  inc(labels: MetricLabels<L>, by?: number): void;
+  dec(by?: number): void;
+  dec(labels: MetricLabels<L>, by?: number): void;
+}
+
+/** A user histogram: observations counted in buckets (Prometheus histogram). */
+export interface Histogram<L extends string = never> {
+  observe(value: number): void;
+  observe(labels: MetricLabels<L>, value: number): void;
+}
+
+/**
+ * User metrics (Flink's metric group), exported on the worker's /metrics
+ * endpoint under `name` with the operator's labels (pipeline, stage,
+ * operator, uid, task) plus the label names given here. A name is one metric
+ * on the endpoint: several operators may use it with the same type and
+ * labels. Names are Prometheus names (letters, digits, `_`; not starting with
+ * `pipec_`, which is pipec's own).
+ */
 export interface Metrics {
-  counter(name: string): { inc(by?: number): void };
-  gauge(name: string): { set(value: number): void };
+  counter<L extends string = never>(name: string, help?: string, labels?: readonly L[]): Counter<L>;
+  gauge<L extends string = never>(name: string, help?: string, labels?: readonly L[]): Gauge<L>;
+  /** `buckets`: upper bounds, ascending (default Prometheus's, 0.005 to 10). */
+  histogram<L extends string = never>(name: string, help?: string, labels?: readonly L[], buckets?: readonly number[]): Histogram<L>;
 }
 
 /** What every process function's context offers. */

@@ -57,6 +57,16 @@ export interface ConnectorSpec {
 /** No settings. */
 export type NoSpec = Record<never, never>;
 
+/** The settings of an asyncMap node (Flink's AsyncDataStream.orderedWait / unorderedWait). */
+export interface AsyncMapSpec {
+  /** Calls in flight per task at most; a full task takes no more input until one completes (backpressure). */
+  capacity: number;
+  /** ms a call may take; a call that takes longer sends its record to the dead-letter output. */
+  timeout: number;
+  /** Results in input order (orderedWait), or as they complete but never across a watermark (unorderedWait). */
+  ordered: boolean;
+}
+
 /**
  * The settings of every kind of node, by kind: one table shared by the DSL
  * builder (which fills them), the compiler's plan (which holds them as JSON)
@@ -68,6 +78,7 @@ export interface NodeSpecs {
   map: NoSpec;
   filter: NoSpec;
   flatMap: NoSpec;
+  asyncMap: AsyncMapSpec;
   process: NoSpec;
   /** `strategy` is absent for bounded out-of-orderness; a user generator's factory is the second element of the node's `fn`. */
   assignTimestamps: { maxOutOfOrderness: number; idleTimeout?: number; strategy?: 'monotonous' | 'generator' };
@@ -99,7 +110,7 @@ interface GraphNodeBase {
   /** Upstream node ids, in argument order (for connect: [first, second]). */
   readonly inputs: number[];
   /**
-   * The user function this node calls (map/filter/flatMap/keyBy/reduce/timestamps), the user's
+   * The user function this node calls (map/filter/flatMap/asyncMap/keyBy/reduce/timestamps), the user's
    * function object (process, intervalJoin), `[fn1, fn2]` (connected map and flatMap), `[windowFunction, projection]`
    * (windows), the join or coGroup function (windowJoin), or `[timestamps, generatorFactory]` (assignTimestamps with
    * `watermarks.forGenerator`).

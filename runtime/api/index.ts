@@ -3,7 +3,7 @@
  * builders only; the runtime that executes them is in runtime/internal.
  */
 export { pipeline, isPipeline, instantiateGraph, type Pipeline, type StreamExecutionEnvironment } from './pipeline.ts';
-export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf } from './datastream.ts';
+export { DataStream, KeyedStream, WindowedStream, AllWindowedStream, ConnectedStreams, KeyedConnectedStreams, DataStreamSink, type NumericField, type WatermarkOptions, type WindowOf, type AsyncMapOptions } from './datastream.ts';
 export { JoinedStreams, CoGroupedStreams, JoinWhere, JoinEqualTo, JoinWithWindow, CoGroupWithWindow, IntervalJoin, IntervalJoined, type WithWindowOf } from './joins.ts';
 export { watermarks, type WatermarkStrategy, type WatermarkGenerator, type WatermarkOutput } from './watermarks.ts';
 export type { Source, Sink, ConnectorDescriptor, ConnectorName } from './connectors.ts';
@@ -19,9 +19,9 @@ export { windows, type WindowAssigner, type TimeWindowAssigner, type CountWindow
 export { agg, type BuiltinAggregate, type TopEntry } from './agg.ts';
 export { sideOutput } from './functions.ts';
 export type {
-  OutputTag, Metrics, Context, ProcessFunction, KeyedProcessFunction, CoProcessFunction, KeyedCoProcessFunction, KeyedContext, OnTimerContext,
+  OutputTag, Metrics, Counter, Gauge, Histogram, MetricLabels, Context, ProcessFunction, KeyedProcessFunction, CoProcessFunction, KeyedCoProcessFunction, KeyedContext, OnTimerContext,
   ValueState, ListState, MapState, ReducingState, AggregatingState, KeyedStateStore, TimerService,
   AggregateFunction, TimeWindow, CountWindow, WindowMeta, ProcessJoinFunction, ProcessJoinContext,
 } from './functions.ts';
 export { parseDuration, parseSignedDuration, type Duration, type DurationUnit } from './duration.ts';
-export type { Graph, GraphNode, NodeKind, PipelineOptions, StackPosition } from './graph.ts';
+export type { Graph, GraphNode, NodeKind, PipelineOptions, StackPosition, AsyncMapSpec } from './graph.ts';

@@ -2,7 +2,7 @@
  * What every phase of the compiler and the runtime needs to know about a kind
  * of node, in one table (as esbuild keeps operator facts in one OpTable): how
  * it partitions its output, whether it keeps state, needs keys, reacts to
- * watermarks or starts them. A new kind of node is one row here; the
+ * watermarks or starts them, emits later. A new kind of node is one row here; the
  * `Record<NodeKind, …>` type refuses a missing one.
  */
 import type { NodeKind } from './graph.ts';
@@ -23,9 +23,14 @@ export interface NodeTraits {
   readonly watermarkOrigin: boolean;
   /** Its user function may be inlined into the fused chain. */
   readonly inlinable: boolean;
+  /**
+   * It emits later, when calls it started complete (asyncMap): the fused chain
+   * that feeds it ends at it, and its results start a chain of their own.
+   */
+  readonly asynchronous: boolean;
 }
 
-const operator: NodeTraits = { partitions: 'forward', followsInput: false, singleInstance: false, stateful: false, eventTime: false, watermarkOrigin: false, inlinable: false };
+const operator: NodeTraits = { partitions: 'forward', followsInput: false, singleInstance: false, stateful: false, eventTime: false, watermarkOrigin: false, inlinable: false, asynchronous: false };
 
 /** The traits of every kind of node. */
 export const NODE_TRAITS: Readonly<Record<NodeKind, NodeTraits>> = {
@@ -33,6 +38,8 @@ export const NODE_TRAITS: Readonly<Record<NodeKind, NodeTraits>> = {
   map: { ...operator, inlinable: true },
   filter: { ...operator, inlinable: true },
   flatMap: { ...operator, inlinable: true },
+  // Its in-flight calls are state; it holds watermarks back behind them, so downstream it is a watermark origin of its own.
+  asyncMap: { ...operator, stateful: true, eventTime: true, watermarkOrigin: true, asynchronous: true },
   process: { ...operator, eventTime: true },
   assignTimestamps: { ...operator, watermarkOrigin: true, inlinable: true },
   keyBy: { ...operator, partitions: 'hash', followsInput: true, inlinable: true },

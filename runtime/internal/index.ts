@@ -4,12 +4,12 @@
  * see exactly which runtime functions a stage uses. Connectors are separate
  * modules (`pipec/internal/connectors/<name>`) so a bundle links only its own.
  */
-export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, SinkWriter } from './stage.ts';
+export type { StageDefinition, StageEnv, StageInstance, EdgeInput, EdgeOutput, SinkWriter, AsyncOperator } from './stage.ts';
 export type { Manifest } from './manifest.ts';
 export { runLocal, runStageWorker } from './run.ts';
 export { partitionForKey, keyText, murmur2, invalidTimestamp } from './partitioning.ts';
 export { processContext } from './operators/process.ts';
-export { windowOperator, keyedProcessOperator, coProcessOperator } from './operators/factories.ts';
+export { windowOperator, keyedProcessOperator, coProcessOperator, asyncWaitOperator } from './operators/factories.ts';
 export { windowJoinOperator, intervalJoinOperator } from './operators/joins.ts';
 export { LocalJob, type LocalJobOptions } from './local/job.ts';
 export { KeyedStateBackend, keyGroupOf, MAX_PARALLELISM, type KeyedStateSnapshot } from './state/backend.ts';

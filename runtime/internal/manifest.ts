@@ -45,9 +45,10 @@ export interface ManifestEdge {
  * What kind of state: keyed state a function registers with
  * `ctx.state.<kind>(name)`, or an operator's built-in state (a window's
  * contents, a rolling aggregation's value per key, timers, an interval
- * join's `left` and `right` buffers).
+ * join's `left` and `right` buffers, an asyncMap's inputs whose calls are in
+ * flight).
  */
-export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'window' | 'rolling' | 'timers' | 'buffer';
+export type StateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating' | 'window' | 'rolling' | 'timers' | 'buffer' | 'inflight';
 
 /**
  * One piece of a stateful operator's checkpointed state, as the compiler
@@ -66,7 +67,8 @@ export interface ManifestState {
    * What it stores per key (window state: per window), as TypeScript prints
    * it: value and reducing `S`, list `S[]`, map `Map<K, V>`, aggregating the
    * accumulator `A`, window contents (reduce `T`, aggregate the accumulator,
-   * process `T[]`), rolling `T`, timers `number` (timestamps); null when unknown.
+   * process `T[]`), rolling `T`, timers `number` (timestamps), inflight the
+   * input record `T` (its call is made again after a restore); null when unknown.
    */
   type: string | null;
   /** The same type spelled out (what the compiler would encode it as), so that a changed interface behind an unchanged name is noticed. */

@@ -2,10 +2,14 @@
  * Entry points of the emitted bundles: `runLocal` (local.mjs: every stage in
  * one process) and `runStageWorker` (stage-N.mjs). Both rebuild the graph from
  * the user's pipeline, check it against the manifest, run, log a summary and
- * set the exit code (0 done, 1 failed or --fail-fast hit, 2 bad usage).
+ * set the exit code (0 done, 1 failed or --fail-fast hit, 2 bad usage). With
+ * a metrics port (`--metrics-port`, PIPEC_METRICS_PORT) they serve /metrics
+ * (the user metrics of every operator, dead letters, the process's own) and
+ * /healthz while the job runs, as stage workers do.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import client from 'prom-client';
 import { instantiateGraph, type Pipeline } from '../api/pipeline.ts';
 import { bakedSettings, type Graph } from '../api/graph.ts';
 import { DeadLetterFile, FailFastError } from './dead-letter.ts';
@@ -13,6 +17,8 @@ import { createLogger } from './log.ts';
 import { LocalCheckpoints } from './local/checkpoints.ts';
 import { LocalJob } from './local/job.ts';
 import { closeProcessResources } from './connectors/types.ts';
+import { metricsPort, serveMetrics } from './metrics-endpoint.ts';
+import { UserMetrics } from './user-metrics.ts';
 import type { StageDefinition } from './stage.ts';
 import type { Manifest } from './manifest.ts';
 import { counterFields, labelWithUid } from './operators/names.ts';
@@ -21,6 +27,7 @@ const USAGE = `options:
   --fail-fast            stop with exit code 1 at the first record that cannot be decoded, makes a function throw
                          or has an invalid key (output produced before it is kept)
   --dead-letter <file>   where such records go (default: <pipeline>.dead-letter.jsonl next to the first file sink, or here)
+  --metrics-port <port>  serve /metrics (Prometheus) and /healthz while the job runs (default: PIPEC_METRICS_PORT, else off)
   --help                 show this help`;
 
 /** Fails fast when the pipeline file no longer matches the build (edited after `pipec build`). */
@@ -44,7 +51,8 @@ export function defaultDeadLetterFile(graph: Graph): string {
 async function execute(definition: Pipeline, stages: StageDefinition[], manifest: Manifest, argv: string[], stageLabel: string): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { 'fail-fast': { type: 'boolean' }, 'dead-letter': { type: 'string' }, help: { type: 'boolean' } } }).values;
+    args = parseArgs({ args: argv, options: { 'fail-fast': { type: 'boolean' }, 'dead-letter': { type: 'string' }, 'metrics-port': { type: 'string' }, help: { type: 'boolean' } } }).values;
+    metricsPort(args['metrics-port']);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -61,14 +69,25 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     job?.stop();
   };
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  let server: { close(): void } | undefined;
   try {
     const graph = instantiateGraph(definition);
     checkGraph(graph, manifest);
     const deadLetters = new DeadLetterFile(args['dead-letter'] ?? defaultDeadLetterFile(graph), manifest.pipeline, args['fail-fast'] === true);
+    const registry = new client.Registry();
+    registry.setDefaultLabels({ pipeline: manifest.pipeline });
+    const metrics = { user: new UserMetrics(registry) };
     // A streaming job with an unbounded source checkpoints to files (state and file sinks exactly-once, other sinks at-least-once).
     const unbounded = graph.nodes.some((n) => n.kind === 'source' && !n.spec.bounded);
     const checkpointing = manifest.mode === 'streaming' && unbounded;
-    job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore(), beforeSinksClose: () => checkpoints!.checkpoint() } : {});
+    job = new LocalJob(graph, stages, manifest, log, deadLetters, checkpointing ? { metrics, trackState: true, checkpointing: true, onCreated: () => checkpoints?.restore(), beforeSinksClose: () => checkpoints!.checkpoint() } : { metrics });
+    const port = metricsPort(args['metrics-port']);
+    if (port !== undefined) {
+      const running = job;
+      client.collectDefaultMetrics({ register: registry, prefix: 'pipec_' });
+      new client.Gauge({ name: 'pipec_dead_letters_total', help: 'Records sent to the dead-letter output (undecodable, a function threw, invalid key or timestamp, a failed asyncMap call)', registers: [registry], collect() { this.set(deadLetters.count); } });
+      server = serveMetrics(registry, () => (running.hasFailed ? 'failed' : null), port, log);
+    }
     if (checkpointing) {
       checkpoints = new LocalCheckpoints(job, manifest, log);
       await checkpoints.load();
@@ -96,15 +115,27 @@ async function execute(definition: Pipeline, stages: StageDefinition[], manifest
     return 1;
   } finally {
     process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+    server?.close();
   }
 }
 
 /** local.mjs: runs every stage in this process with in-memory channels. */
 export async function runLocal(definition: Pipeline, stages: StageDefinition[], manifest: Manifest, argv: string[]): Promise<void> {
   process.exitCode = await execute(definition, stages, manifest, argv, 'local');
+  exitSoon();
 }
 
 /** stage-N.mjs of a stage with no edges to other stages: runs it in this process. */
 export async function runStageWorker(definition: Pipeline, stage: StageDefinition, manifest: Manifest, argv: string[]): Promise<void> {
   process.exitCode = await execute(definition, [stage], manifest, argv, `stage-${stage.id}`);
+  exitSoon();
+}
+
+/**
+ * The job has ended: what user code left running (an asyncMap call that
+ * timed out and never settled, a connection it opened) must not keep the
+ * process alive. A process with nothing left exits before this fires.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 1000).unref();
 }

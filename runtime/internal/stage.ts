@@ -50,8 +50,33 @@ export interface StageEnv {
   readonly time: ProcessingTimeService;
   /** The watermark generator of an assignTimestamps node. */
   watermarkGenerator(nodeId: number, spec: NodeSpecs['assignTimestamps']): WatermarkGenerator;
-  /** Registers an event-time operator's watermark callback. */
-  onWatermark(nodeId: number, onWatermark: (watermark: number) => void): void;
+  /** Registers an event-time operator's watermark callback (`onIdle`: told when every input of the operator goes idle, or one is active again). */
+  onWatermark(nodeId: number, onWatermark: (watermark: number) => void, onIdle?: (idle: boolean) => void): void;
+  /** The watermark an operator that holds watermarks back (asyncMap) sends downstream: origin `async:<node>`, raised by it alone. */
+  heldWatermark(nodeId: number): { advance(watermark: number): void; setIdle(idle: boolean): void };
+  /** Registers an operator whose calls complete later (asyncMap), which the job drives (see AsyncOperator). */
+  asyncOperator(nodeId: number, operator: AsyncOperator): void;
+  /**
+   * Runs work that an asynchronous completion makes (results going on, the
+   * watermarks held behind them) as an entry into generated code, between
+   * records: ctx.emit is valid, an exception fails the job, and a stage
+   * worker counts what it sends and dead-letters as its task's output.
+   */
+  asyncEntry(work: () => void): void;
+  /**
+   * Inside asyncEntry: sends one completed call's result on (`send`). An
+   * exception in the user's code downstream makes `value`, the call's input, a
+   * dead letter, as it would a record's.
+   */
+  completed(nodeId: number, position: number, value: unknown, send: () => void): void;
+  /**
+   * Inside asyncEntry: a call of the node rejected, threw or timed out (an
+   * AsyncTimeoutError): its input `value` goes to the dead-letter output with
+   * the reason and location, counted, and the job goes on (--fail-fast: it stops).
+   */
+  callFailed(nodeId: number, position: number, value: unknown, error: unknown): void;
+  /** The job was stopped (SIGTERM) rather than reaching the end of its input: close() then fires nothing, it only releases. */
+  readonly stopped: boolean;
   /** Sends a record to a side output: to `route` (the generated reader) when one exists; observed by pipec/testing. */
   sideOutput(tag: string, route: ((value: any, ts: number | undefined) => void) | undefined, value: unknown, ts: number | undefined): void;
   /** User metrics of an operator (ctx.metrics). */
@@ -70,6 +95,21 @@ export interface StageEnv {
   fail(error: Error): void;
 }
 
+/** An operator whose calls complete later (asyncMap), as the job drives it. */
+export interface AsyncOperator {
+  /** As many records as its capacity are in it: the job takes no more input until `room()` resolves (backpressure). */
+  readonly full: boolean;
+  room(): Promise<void>;
+  /** Whether nothing is in flight or held back in it. */
+  readonly empty: boolean;
+  /** Resolves once it is empty (at once when it has stopped). */
+  drained(): Promise<void>;
+  /** Every instance is open: calls restored from a checkpoint are made again, before any new record; returns how many. */
+  start(): number;
+  /** The job stopped or failed: nothing more leaves it; what it holds stays in its checkpointed state. */
+  stop(): void;
+}
+
 /** One running instance of a stage. */
 export interface StageInstance {
   /** Entry points for records arriving over cut edges, by edge id. */
@@ -80,8 +120,10 @@ export interface StageInstance {
   finish(): void;
   /**
    * Called after the final watermark: fires processing-time windows (at once,
-   * before the promise), then runs the user functions' `close()` (which may be
-   * async); the job awaits it before its sinks close.
+   * before the promise), waits for its asyncMaps' calls to complete, then runs
+   * the user functions' `close()` (which may be async); the job awaits it
+   * before its sinks close. When the job is stopped (`env.stopped`) it is
+   * called without the final watermark and fires nothing.
    */
   close(): Promise<void>;
 }

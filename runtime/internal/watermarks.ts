@@ -1,8 +1,10 @@
 /**
  * Event time inside one stage instance. Watermarks start at origins — an
  * assignTimestamps generator (`ts:<node>`), a source without timestamps
- * (`source:<node>`, -∞ until it ends), or an incoming edge (`edge:<id>`, the
- * minimum over its upstream channels) — and every operator that needs event
+ * (`source:<node>`, -∞ until it ends), an incoming edge (`edge:<id>`, the
+ * minimum over its upstream channels), or an asyncMap (`async:<node>`, its
+ * input's watermark held back behind the calls in flight before it, raised
+ * by the operator alone, also at the end of input) — and every operator that needs event
  * time, and every outgoing edge, sees the minimum over the origins upstream of
  * it, leaving out idle ones (Flink's StatusWatermarkValve). The compiler
  * computes which origins feed what (WatermarkTopology); this class keeps the
@@ -27,7 +29,12 @@ export interface CoordinatorSnapshot {
 
 interface OriginState { watermark: number; idle: boolean; consumers: Consumer[]; outputs: Output[] }
 interface Channel { watermark: number; idle: boolean }
-interface Consumer { node: number; origins: OriginState[]; current: number; onWatermark: ((wm: number) => void) | null }
+interface Consumer { node: number; origins: OriginState[]; current: number; idle: boolean; onWatermark: ((wm: number) => void) | null; onIdle: ((idle: boolean) => void) | null }
+
+/** Whether an origin is raised by its operator alone (an asyncMap holds its input's watermark back behind its calls in flight). */
+function isHeldOrigin(id: string): boolean {
+  return id.startsWith('async:');
+}
 interface Output { edge: string; origins: OriginState[]; current: number; idle: boolean }
 
 /** Watermark bookkeeping of one stage instance. */
@@ -40,18 +47,19 @@ export class WatermarkCoordinator {
   constructor(topology: WatermarkTopology, private readonly send: (edge: string, watermark: number | 'idle' | 'active') => void) {
     for (const id of topology.origins) this.origins.set(id, { watermark: -Infinity, idle: false, consumers: [], outputs: [] });
     const states = (ids: string[]) => ids.map((id) => this.origins.get(id)!);
-    this.consumers = topology.consumers.map((c) => ({ node: c.node, origins: states(c.origins), current: -Infinity, onWatermark: null }));
+    this.consumers = topology.consumers.map((c) => ({ node: c.node, origins: states(c.origins), current: -Infinity, idle: false, onWatermark: null, onIdle: null }));
     this.outputs = topology.outputs.map((o) => ({ edge: o.edge, origins: states(o.origins), current: -Infinity, idle: false }));
     // Each origin knows what depends on it, so a rising origin recomputes only those (consumers stay in topological order).
     for (const c of this.consumers) for (const o of c.origins) o.consumers.push(c);
     for (const out of this.outputs) for (const o of out.origins) o.outputs.push(out);
   }
 
-  /** Registers the operator callback of an event-time consumer. */
-  register(node: number, onWatermark: (wm: number) => void): void {
+  /** Registers the operator callback of an event-time consumer, and optionally one told when all of its inputs go idle or one is active again. */
+  register(node: number, onWatermark: (wm: number) => void, onIdle?: (idle: boolean) => void): void {
     const consumer = this.consumers.find((c) => c.node === node);
     if (!consumer) throw new Error(`internal: node ${node} is not an event-time consumer of this stage`);
     consumer.onWatermark = onWatermark;
+    consumer.onIdle = onIdle ?? null;
   }
 
   /** The current watermark of a consumer node. */
@@ -152,10 +160,15 @@ export class WatermarkCoordinator {
     }
   }
 
-  /** End of every input: every origin goes to +∞ (every window fires, every event timer runs). */
+  /**
+   * End of every input: every origin goes to +∞ (every window fires, every
+   * event timer runs), except held ones, which their operators raise once
+   * what they hold back has left.
+   */
   endAll(): void {
-    for (const state of this.origins.values()) { state.watermark = Infinity; state.idle = false; }
-    for (const state of this.origins.values()) this.propagate(state);
+    const ending = [...this.origins].filter(([id]) => !isHeldOrigin(id)).map(([, state]) => state);
+    for (const state of ending) { state.watermark = Infinity; state.idle = false; }
+    for (const state of ending) this.propagate(state);
   }
 
   private static minimum(origins: OriginState[]): number | null {
@@ -168,6 +181,10 @@ export class WatermarkCoordinator {
   private propagate(changed: OriginState): void {
     for (const consumer of changed.consumers) {
       const wm = WatermarkCoordinator.minimum(consumer.origins);
+      if (consumer.onIdle && (wm === null) !== consumer.idle) {
+        consumer.idle = wm === null;
+        consumer.onIdle(consumer.idle);
+      }
       if (wm !== null && wm > consumer.current) {
         consumer.current = wm;
         consumer.onWatermark?.(wm);

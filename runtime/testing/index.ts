@@ -27,7 +27,7 @@ import { LocalJob } from '../internal/local/job.ts';
 import { ManualTime } from '../internal/time.ts';
 import { DeadLetterFile } from '../internal/dead-letter.ts';
 import { createLogger } from '../internal/log.ts';
-import type { SinkConnector, SourceConnector } from '../internal/connectors/types.ts';
+import type { SinkConnector, SourceConnector, SourceEmit } from '../internal/connectors/types.ts';
 import type { StageDefinition } from '../internal/stage.ts';
 import type { Manifest } from '../internal/manifest.ts';
 import { check, nodeHost } from '../../compiler/index.ts';
@@ -48,15 +48,15 @@ export class CapturedOutput<T = unknown> {
   clear(): void { this.records.length = 0; }
 }
 
-/** A source fed by the test. */
+/** A source fed by the test (push does not wait for a full asyncMap: calls beyond its capacity wait their turn). */
 export class TestSource<T = unknown> implements SourceConnector {
-  private emit: ((value: unknown, ts: number | undefined) => void) | null = null;
+  private emit: SourceEmit | null = null;
   /** @internal */
   constructor(private readonly afterPush: () => void = () => undefined) {}
   private done!: () => void;
   private readonly finished = new Promise<void>((resolve) => { this.done = resolve; });
   /** @internal */
-  run(emit: (value: unknown, ts: number | undefined) => void): Promise<void> { this.emit = emit; return this.finished; }
+  run(emit: SourceEmit): Promise<void> { this.emit = emit; return this.finished; }
   /** Sends records (with no timestamp; assignTimestamps downstream gives them one). */
   push(...values: T[]): this {
     for (const v of values) this.pushAt(v, undefined);
@@ -65,7 +65,7 @@ export class TestSource<T = unknown> implements SourceConnector {
   /** Sends one record carrying an event timestamp (as a Kafka record's timestamp would). */
   pushAt(value: T, timestamp: number | undefined): this {
     if (!this.emit) throw new Error('this source has ended');
-    this.emit(value, timestamp);
+    void this.emit(value, timestamp);
     this.afterPush();
     return this;
   }
@@ -86,6 +86,7 @@ export class PipelineTest {
   private readonly sinks = new Map<number, CapturedOutput>();
   private readonly sideOutputs = new Map<string, CapturedOutput>();
   private readonly sources = new Map<number, TestSource>();
+  private readonly allSources: TestSource[] = [];
   private readonly done: Promise<void>;
   /** The job's processing-time clock. */
   readonly time: ManualTime;
@@ -99,7 +100,8 @@ export class PipelineTest {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-testing-'));
     this.job = new LocalJob(graph, stages, manifest, log, new DeadLetterFile(path.join(dir, 'dead-letter.jsonl'), graph.name, true), {
       time: this.time,
-      createSource: (nodeId) => { const s = new TestSource(() => this.rethrow()); this.sources.set(nodeId, s); return s; },
+      // A source of parallelism n has n instances: the test pushes to the first, and finish() ends them all.
+      createSource: (nodeId) => { const s = new TestSource(() => this.rethrow()); if (!this.sources.has(nodeId)) this.sources.set(nodeId, s); this.allSources.push(s); return s; },
       createSink: (nodeId) => this.captureSink(nodeId),
       onSideOutput: (tag, value, timestamp) => this.sideOutput(tag).records.push({ value, timestamp }),
     });
@@ -188,6 +190,32 @@ export class PipelineTest {
     return this;
   }
 
+  /**
+   * Waits until every asyncMap call made so far has completed and its result
+   * has gone on (results arrive when the calls' promises settle, not during
+   * `push`); throws the job's failure, such as a call that failed or timed
+   * out (pipec/testing stops at the first dead letter). Calls beyond an
+   * asyncMap's capacity wait their turn: `push` does not block.
+   */
+  async settled(): Promise<void> {
+    await this.job.asyncSettled();
+    this.rethrow();
+  }
+
+  /**
+   * A user metric (ctx.metrics) now: the sum over its series whose labels
+   * include `labels` (a histogram: its number of observations); 0 when none.
+   */
+  async metric(name: string, labels: Record<string, string | number> = {}): Promise<number> {
+    const metric = this.job.userMetrics.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { type, values } = await metric.get();
+    const matches = (series: Record<string, unknown>) => Object.entries(labels).every(([k, v]) => String(series[k]) === String(v));
+    return values
+      .filter((v) => (String(type) === 'histogram' ? (v as { metricName?: string }).metricName === `${name}_count` : true) && matches(v.labels))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+
   /** A runtime counter summed over instances, e.g. `counter(3, 'droppedLateRecords')`. */
   counter(nodeId: number, name: string): number {
     return this.job.counters.get(`${nodeId}:${name}`) ?? 0;
@@ -212,7 +240,7 @@ export class PipelineTest {
 
   /** Ends every source and waits for the job to finish (+∞ watermark: every window fires; batch results). */
   async finish(): Promise<void> {
-    for (const source of this.sources.values()) source.end();
+    for (const source of this.allSources) source.end();
     this.job.endExternalInputs();
     await this.done;
   }

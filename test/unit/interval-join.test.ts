@@ -14,7 +14,7 @@ function operator(lower: number, upper: number, backend = new KeyedStateBackend(
   const spec: IntervalJoinSpec = { lowerBound: lower, upperBound: upper, lowerBoundExclusive: false, upperBoundExclusive: false };
   const join = new IntervalJoinOperator({
     nodeId: 1, spec, copies: [false, false], backend, timers,
-    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined }) },
+    metrics: { counter: () => ({ inc: () => undefined }), gauge: () => ({ set: () => undefined, inc: () => undefined, dec: () => undefined }), histogram: () => ({ observe: () => undefined }) },
     fn: { processElement: (l: unknown, r: unknown, ctx) => ctx.emit(`${l},${r}@${ctx.timestamp}`) },
     emit: (value) => out.push(String(value)), output: () => undefined, late: () => out.push('late'),
   });

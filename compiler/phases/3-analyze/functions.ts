@@ -28,6 +28,8 @@ export interface FunctionRole {
   replayed: boolean;
   /** Methods of a function object that may be async (the runtime awaits them): no PC1005 for those. */
   asyncMethods?: ReadonlySet<string>;
+  /** The function returns a promise, which the runtime awaits (asyncMap): no PC1005. */
+  asynchronous?: boolean;
 }
 
 /** open(ctx) and close() of process functions may be async: the runtime awaits open before the first record and close at the end. */
@@ -429,7 +431,7 @@ export function analyzeFunction(ctx: AnalyzeContext, nodeId: number, argument: t
   let usesThisOrArguments = false;
   for (const f of functions) {
     if (!f.body) continue;
-    if (!role.asyncMethods?.has(methodName(f) ?? '') && checkAsync(ctx, f, role.operator)) problems = true;
+    if (!role.asynchronous && !role.asyncMethods?.has(methodName(f) ?? '') && checkAsync(ctx, f, role.operator)) problems = true;
     if (role.replayed) checkNonDeterminism(ctx, f, role.operator);
     const { captures, usesThis } = capturesOf(ctx, f);
     usesThisOrArguments ||= usesThis;

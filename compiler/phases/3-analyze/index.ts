@@ -3,7 +3,8 @@
  * the whole job: file sinks against inputs and each other, unique operator
  * uids, state kept across an upgrade from the previous build), for every user
  * function the decision to inline its body or call it by reference, the
- * declared column types of CSV sources, and each stateful operator's state.
+ * declared column types of CSV sources, each stateful operator's state, and
+ * the user metrics' literal names (PC1150, PC1151).
  *
  * In: LoadedProgram (AST + checker), LogicalPlan, and optionally the previous
  * build's manifest. Out: Analysis.
@@ -18,6 +19,7 @@ import type { LoadedProgram } from '../1-load/index.ts';
 import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
 import { checkFileSinks } from './files.ts';
+import { checkMetrics } from './metrics.ts';
 import { edgeSchemas } from './edge-types.ts';
 import { checkStateCompatibility, type PreviousManifest } from './state-compatibility.ts';
 import { checkUids } from './uids.ts';
@@ -92,6 +94,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan, options: Analy
     }
   }
   checkFileSinks(visited, ctx);
+  found.push(...checkMetrics(ctx, visited));
   found.push(...checkUids(ctx, plan, (node) => callAt(node.site)));
   const upgrade = options.previous ? checkStateCompatibility(ctx, options.previous, loaded.entry, state, (node) => callAt(node.site), options.allowStateLoss ?? false) : null;
   if (upgrade) found.push(...upgrade.diagnostics);

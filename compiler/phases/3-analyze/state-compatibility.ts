@@ -30,7 +30,7 @@ import type { AnalyzeContext } from './context.ts';
 /** Which previous build to compare with: its manifest file, and whether it must exist (`--previous`) or may be missing (the output folder's, before a first build). */
 export interface PreviousManifest { file: string; required: boolean }
 
-const BUILT_IN: ReadonlySet<StateKind> = new Set<StateKind>(['window', 'rolling', 'timers']);
+const BUILT_IN: ReadonlySet<StateKind> = new Set<StateKind>(['window', 'rolling', 'timers', 'inflight']);
 
 /** Reads and checks the previous manifest: the manifest, nothing (an optional one that is missing), or why it cannot be used. */
 function readManifest(ctx: AnalyzeContext, previous: PreviousManifest): Manifest | Diagnostic | null {
@@ -51,7 +51,7 @@ function readManifest(ctx: AnalyzeContext, previous: PreviousManifest): Manifest
 
 /** `value 'count', window contents, timers`: a state list for messages. */
 function describeStates(states: readonly ManifestState[]): string {
-  return states.map((s) => (s.kind === 'window' ? 'window contents' : s.kind === 'rolling' ? 'rolling value' : s.kind === 'timers' ? 'timers' : `${s.kind} '${s.name}'`)).join(', ');
+  return states.map((s) => (s.kind === 'window' ? 'window contents' : s.kind === 'rolling' ? 'rolling value' : s.kind === 'timers' ? 'timers' : s.kind === 'inflight' ? 'calls in flight' : `${s.kind} '${s.name}'`)).join(', ');
 }
 
 /** The entry of `states` that continues `previous`: the same built-in kind, or the same name for keyed state. */

@@ -2,7 +2,8 @@
  * The checkpointed state of each stateful operator, for the manifest and the
  * upgrade check against the previous build (state-compatibility.ts):
  * - built-in state with the type it holds: a window's contents (`window`), a
- *   rolling aggregation's value per key (`rolling`), timers (`timers`);
+ *   rolling aggregation's value per key (`rolling`), timers (`timers`), an
+ *   asyncMap's inputs whose calls are in flight (`inflight`);
  * - for keyed process functions, every `ctx.state.value / list / map /
  *   reducing / aggregating(name)` call in the function and in the user code it
  *   reaches (helper functions, classes, methods), by name, kind and the type
@@ -61,6 +62,16 @@ function timers(at: DiagnosticLocation | null): StateEntry {
 export function rollingState(ctx: AnalyzeContext, call: ts.CallExpression | null): OperatorState {
   const type = call ? stored(ctx, streamElementType(ctx.checker, call)) : UNKNOWN;
   return { entries: [{ name: 'rolling', kind: 'rolling', ...type, at: call ? locationOfNode(ctx.host, calleeName(call)) : null }], complete: true };
+}
+
+/** `inflight`: an asyncMap keeps the inputs of its calls in flight (records of the stream it is called on), to make them again after a restore. */
+export function asyncMapState(ctx: AnalyzeContext, call: ts.CallExpression | null): OperatorState {
+  let input = UNKNOWN;
+  if (call && ts.isPropertyAccessExpression(call.expression)) {
+    const stream = ctx.checker.getTypeAtLocation(call.expression.expression);
+    if (stream.getSymbol()?.getName() === 'DataStream' && (stream as ts.TypeReference).target) input = stored(ctx, ctx.checker.getTypeArguments(stream as ts.TypeReference)[0]);
+  }
+  return { entries: [{ name: 'inflight', kind: 'inflight', ...input, at: call ? locationOfNode(ctx.host, calleeName(call)) : null }], complete: true };
 }
 
 /** The windows a window operator keeps panes or sessions of, in the terms that decide whether old contents fit. */
@@ -166,6 +177,16 @@ function contains(outer: ts.Node, inner: ts.Node): boolean {
  * with it the build function), so the rest of the pipeline is not searched.
  */
 function stateCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node): ts.CallExpression[] {
+  return reachableCalls(ctx, root, exclude, (node) => ts.isPropertyAccessExpression(node.expression) && KEYED_STATE_KINDS.has(node.expression.name.text)
+    && isKeyedStateStore(ctx, node.expression.expression));
+}
+
+/**
+ * The calls that `matches` accepts reachable from `root`: inside it, and in
+ * the user's functions, methods, classes and variables it refers to,
+ * transitively, in the order found; never inside `exclude`.
+ */
+export function reachableCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node, matches: (call: ts.CallExpression) => boolean): ts.CallExpression[] {
   const calls: ts.CallExpression[] = [];
   const searched: ts.Node[] = [root];
   const queue: ts.Node[] = [root];
@@ -183,8 +204,7 @@ function stateCalls(ctx: AnalyzeContext, root: ts.Node, exclude: ts.Node): ts.Ca
     }
   };
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && KEYED_STATE_KINDS.has(node.expression.name.text)
-      && isKeyedStateStore(ctx, node.expression.expression) && !calls.includes(node)) calls.push(node);
+    if (ts.isCallExpression(node) && !calls.includes(node) && matches(node)) calls.push(node);
     if (ts.isIdentifier(node)) follow(node);
     ts.forEachChild(node, visit);
   };

@@ -105,14 +105,16 @@ function groupsOnCycles(plan: LogicalPlan, groups: UnionFind): Set<number> {
   return new Set(incoming.keys());
 }
 
-/** Maximal runs of chained nodes with one input and one consumer each. */
+/** Maximal runs of chained nodes with one input and one consumer each; a chain ends at an asynchronous operator. */
 function chainsOf(nodes: number[], plan: LogicalPlan, consumers: Map<number, number[]>, sameStage: (a: number, b: number) => boolean): number[][] {
   const chains: number[][] = [];
   const inChain = new Set<number>();
   const linksTo = (a: number): number | null => {
     const next = consumers.get(a) ?? [];
     if (next.length !== 1 || !sameStage(a, next[0]) || plan.nodes[next[0]].inputs.length !== 1) return null;
-    return traitsOf(plan.nodes[a].kind).partitions !== 'forward' ? null : next[0];
+    // An asynchronous operator (asyncMap) emits later, from its calls' completions: what follows it is a chain of its own.
+    const traits = traitsOf(plan.nodes[a].kind);
+    return traits.partitions !== 'forward' || traits.asynchronous ? null : next[0];
   };
   const hasChainedPredecessor = new Set<number>();
   for (const n of nodes) { const next = linksTo(n); if (next !== null) hasChainedPredecessor.add(next); }

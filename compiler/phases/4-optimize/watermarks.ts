@@ -1,8 +1,11 @@
 /**
  * Which watermark origins feed each event-time operator and each outgoing
  * edge of a stage. An origin is an assignTimestamps node (`ts:<id>`), a source
- * (`source:<id>`: no timestamps, so -∞ until it ends) or an input edge
- * (`edge:<id>`). assignTimestamps replaces whatever watermarks came before it.
+ * (`source:<id>`: no timestamps, so -∞ until it ends), an asyncMap
+ * (`async:<id>`: the watermark it receives, held back behind its calls in
+ * flight) or an input edge (`edge:<id>`). assignTimestamps replaces whatever
+ * watermarks came before it; an asyncMap both receives them (an event-time
+ * consumer) and starts its own.
  */
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { StageEdge, WatermarkTopology } from '../../ir/physical-plan.ts';
@@ -18,6 +21,7 @@ export function watermarkTopology(plan: LogicalPlan, nodes: number[], edges: Sta
     const node = plan.nodes[id];
     if (node.kind === 'assignTimestamps') return [`ts:${id}`];
     if (node.kind === 'source') return [`source:${id}`];
+    if (node.kind === 'asyncMap') return [`async:${id}`];
     return receivedBy(id);
   };
   /** Origins of the streams a node receives. */
@@ -38,6 +42,7 @@ export function watermarkTopology(plan: LogicalPlan, nodes: number[], edges: Sta
     const node = plan.nodes[id];
     if (node.kind === 'assignTimestamps') origins.add(`ts:${id}`);
     if (node.kind === 'source') origins.add(`source:${id}`);
+    if (node.kind === 'asyncMap') origins.add(`async:${id}`);
   }
   for (const e of edges) if (e.toStage === stageId) origins.add(`edge:${e.id}`);
   return {

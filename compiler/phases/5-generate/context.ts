@@ -50,7 +50,9 @@ export class StageGen {
   readonly finish = new CodeWriter();
   /** At the end, synchronously, first: fire what is still due (processing-time windows). */
   readonly endOfInput = new CodeWriter();
-  /** At the end, after endOfInput: await the user functions' close(). */
+  /** At the end, after endOfInput: await the asyncMaps' calls still in flight (some may come from what endOfInput fired). */
+  readonly drain = new CodeWriter();
+  /** At the end, after endOfInput and drain: await the user functions' close(). */
   readonly close = new CodeWriter();
   private readonly declared = new Set<string>();
   private readonly registered = new Set<number>();

@@ -58,7 +58,7 @@ export function kubernetesName(pipeline: string): string {
 /** How a stage's worker runs, which decides how it is deployed. */
 interface StageWorkload {
   stage: ManifestStage;
-  /** It runs the Kafka stage worker (it has edges to other stages: templates' runKafkaStageWorker), which serves /metrics and /healthz on PIPEC_METRICS_PORT. */
+  /** It runs the Kafka stage worker (it has edges to other stages: templates' runKafkaStageWorker), whose /healthz the probes ask (every worker serves /metrics and /healthz on PIPEC_METRICS_PORT). */
   metrics: boolean;
   /** It reads Kafka topics (an input edge or a kafka.source): its /healthz turns 200 once it owns input partitions. */
   consumesKafka: boolean;
@@ -95,10 +95,11 @@ interface Names { app: string; image: string; config: string; secret: string }
 
 function containerBody(workload: StageWorkload, names: Names): string {
   const lines: string[] = [];
-  if (workload.metrics) lines.push('ports:', '  - name: metrics', `    containerPort: ${METRICS_PORT}`);
-  else lines.push("# A stage with no edges to other stages and no Kafka input runs pipec's single-process worker,", '# which serves no /metrics or /healthz: no probes, no scraping.');
+  // Every worker serves /metrics (its operators' user metrics too) and /healthz on PIPEC_METRICS_PORT.
+  lines.push('ports:', '  - name: metrics', `    containerPort: ${METRICS_PORT}`);
+  if (!workload.metrics) lines.push("# A stage with no edges to other stages and no Kafka input runs pipec's single-process worker: its", '# /healthz only says whether the job failed, and a failed job exits, so it gets no probes.');
   const env: string[] = [];
-  if (workload.metrics) env.push('- name: PIPEC_METRICS_PORT', `  value: ${quoted(String(METRICS_PORT))}`);
+  env.push('- name: PIPEC_METRICS_PORT', `  value: ${quoted(String(METRICS_PORT))}`);
   if (!workload.finishes) env.push('- name: PIPEC_CHECKPOINT_DIR', `  value: ${quoted(LOCAL_DIRECTORY)}`);
   for (const name of workload.env) {
     const secret = variable(name).from === 'secret';
@@ -127,9 +128,7 @@ function containerBody(workload: StageWorkload, names: Names): string {
 
 function workloadYaml(workload: StageWorkload, names: Names): string {
   const { stage } = workload;
-  const annotations = workload.metrics
-    ? block(6, ['annotations:', '  prometheus.io/scrape: "true"', `  prometheus.io/port: ${quoted(String(METRICS_PORT))}`, '  prometheus.io/path: /metrics'])
-    : '';
+  const annotations = block(6, ['annotations:', '  prometheus.io/scrape: "true"', `  prometheus.io/port: ${quoted(String(METRICS_PORT))}`, '  prometheus.io/path: /metrics']);
   const about = workload.consumesKafka
     ? ["Its workers (replicas: the stage's parallelism) share one Kafka consumer group; more", 'replicas than the partitions of its input topics would leave some idle.']
     : ['Its sources run in one checkpointed task (all of its parallel instances in one process): keep', 'one replica; a second one would take the task over and fence this one.'];

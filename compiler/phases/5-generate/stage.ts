@@ -70,8 +70,8 @@ export function generateStage(plan: LogicalPlan, physical: PhysicalPlan, analysi
         else out.block('async open(): Promise<void> {', () => out.append(gen.open), '},');
         if (gen.finish.empty) out.line('finish(): void {},');
         else out.block('finish(): void {', () => out.append(gen.finish), '},');
-        if (gen.endOfInput.empty && gen.close.empty) out.line('async close(): Promise<void> {},');
-        else out.block('async close(): Promise<void> {', () => out.append(gen.endOfInput).append(gen.close), '},');
+        if (gen.endOfInput.empty && gen.drain.empty && gen.close.empty) out.line('async close(): Promise<void> {},');
+        else out.block('async close(): Promise<void> {', () => out.append(gen.endOfInput).append(gen.drain).append(gen.close), '},');
       }, '};');
     }, '},');
   }, '};');

@@ -40,9 +40,17 @@ export interface SourceContext {
   readonly checkpointing?: boolean;
 }
 
-/** A source: reads its input and calls `emit` once per record. Bounded sources return when done. */
+/**
+ * Hands one record to the job. It returns a promise when the job cannot take
+ * more input yet (an asyncMap has `capacity` calls in flight: backpressure,
+ * as Flink's AsyncWaitOperator blocks its input); the source awaits it before
+ * it emits the next record. Otherwise it returns nothing, at no cost.
+ */
+export type SourceEmit = (value: any, timestamp: number | undefined) => void | Promise<void>;
+
+/** A source: reads its input and calls `emit` once per record (awaiting what emit returns). Bounded sources return when done. */
 export interface SourceConnector {
-  run(emit: (value: any, timestamp: number | undefined) => void): Promise<void>;
+  run(emit: SourceEmit): Promise<void>;
   /**
    * The record this source emitted last went to the dead-letter output (a
    * function threw on it, or its key is invalid). A source may forward it

@@ -5,17 +5,20 @@
  * late records dropped, state entries and timers per task and operator
  * (labelled with its name and uid), rebalances, owned partitions, checkpoint
  * duration, size and age, and the process's own metrics (RSS, heap,
- * event-loop lag). Gauges
- * of a task that moved to another worker are removed. /healthz answers 200
+ * event-loop lag), and the user metrics of the tasks' operators (ctx.metrics,
+ * user-metrics.ts). Gauges and user series of a task that moved to another
+ * worker are removed. /healthz answers 200
  * while the worker can make progress and 503 (with the reason) when it
  * cannot: its consumer stopped, it has not been in its consumer group (no
  * successful heartbeat) for longer than the grace period, or its checkpoints
  * keep failing. Port from --metrics-port or PIPEC_METRICS_PORT; off when
  * neither is set.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import client from 'prom-client';
 import type { Logger } from '../log.ts';
+import { serveMetrics } from '../metrics-endpoint.ts';
+import { UserMetrics } from '../user-metrics.ts';
 
 /** How long a worker may be out of its group (starting, rebalancing, broker unreachable) before /healthz says 503. */
 export const HEALTH_GRACE_MS = Number(process.env.PIPEC_HEALTH_GRACE_MS ?? 30_000);
@@ -38,6 +41,8 @@ export class WorkerMetrics {
   readonly checkpointSeconds = new client.Histogram({ name: 'pipec_checkpoint_duration_seconds', help: 'Time to take and commit one task checkpoint', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   readonly checkpointBytes = new client.Histogram({ name: 'pipec_checkpoint_size_bytes', help: 'State bytes written by one task checkpoint (changed entries and the meta record)', buckets: [256, 1024, 16_384, 262_144, 1_048_576, 16_777_216], registers: [this.registry] });
   readonly checkpointAge = new client.Gauge({ name: 'pipec_checkpoint_age_seconds', help: 'Time since the last committed checkpoint of a task', labelNames: ['task'], registers: [this.registry] });
+  /** ctx.metrics of every task's operators, in the same registry. */
+  readonly user = new UserMetrics(this.registry);
   private server: http.Server | null = null;
   private readonly startedAt = Date.now();
   /** Why the worker cannot make progress (null: it can); a worker still starting is given the grace period. */
@@ -59,27 +64,18 @@ export class WorkerMetrics {
     this.operatorLabels.set(task, labels);
   }
 
-  /** Forgets the gauges of a task that moved away. */
+  /** Forgets the gauges and user series of a task that moved away. */
   removeTask(task: number, inputs: Array<{ topic: string; partition: number }>): void {
     for (const g of [this.watermark, this.checkpointAge]) g.remove({ task: String(task) });
     for (const labels of this.operatorLabels.get(task) ?? []) for (const g of [this.lateDropped, this.stateEntries, this.timers]) g.remove(labels);
     this.operatorLabels.delete(task);
+    this.user.removeTask(String(task));
     for (const i of inputs) this.lag.remove({ topic: i.topic, partition: String(i.partition) });
   }
 
   /** Serves /metrics and /healthz on `port`. */
   listen(port: number, log: Logger): void {
-    this.server = http.createServer(async (req, res) => {
-      if (req.url === '/healthz') {
-        const problem = this.health();
-        res.writeHead(problem === null ? 200 : 503, { 'content-type': 'text/plain' }).end(problem === null ? 'ok\n' : `${problem}\n`);
-        return;
-      }
-      if (req.url === '/metrics') { res.writeHead(200, { 'content-type': this.registry.contentType }).end(await this.registry.metrics()); return; }
-      res.writeHead(404).end();
-    });
-    this.server.listen(port, () => log.info({ port }, 'metrics on /metrics, health on /healthz'));
-    this.server.unref();
+    this.server = serveMetrics(this.registry, () => this.health(), port, log);
   }
 
   close(): void { this.server?.close(); }

@@ -43,7 +43,7 @@ import type { DeadLetterFile, DeadLetterOutput, DeadLetterRecord } from '../dead
 import type { SinkContext, SourceConnector } from '../connectors/types.ts';
 import { closeProcessKafka, OutboxKafkaSink, processKafka } from '../connectors/kafka/runtime.ts';
 import { decodeValue } from '../kafka/formats.ts';
-import { FencedError, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type ProducedOffset, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
+import { FencedError, heartbeatWhile, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type ProducedOffset, type RecordProducer, type TransactionalProducer } from '../kafka/client.ts';
 import type { StageDefinition } from '../stage.ts';
 import type { Manifest, ManifestEdge } from '../manifest.ts';
 import { HEALTH_GRACE_MS, WorkerMetrics } from './metrics.ts';
@@ -227,6 +227,9 @@ class Task {
       },
       createSink: (nodeId, ctx) => worker.outboxSink(this, nodeId, ctx),
       remote: { output: (edgeId) => worker.edgeOutput(edgeId, this), watermark: (edgeId, message) => { this.watermarks.set(edgeId, message); } },
+      // What an asyncMap's completed calls send (between batches) is this task's: its output, its dead letters, its next checkpoint.
+      aroundAsyncEntry: (entry) => { this.dirty = true; worker.inTask(this, entry); },
+      metrics: { user: worker.metrics.user, task: this.index },
     });
     this.job = job;
     this.running = job.run();
@@ -589,6 +592,23 @@ export class StageWorker {
     (this.currentTask?.outgoing ?? this.sourceTaskOutput).push(out);
   }
 
+  /**
+   * Runs work of a task's job that comes between batches (an asyncMap's
+   * completed calls, LocalJobOptions.aroundAsyncEntry) as that task's, so
+   * its dead letters join the task's output like its records do.
+   */
+  inTask(task: Task, work: () => void): void {
+    const [task0, record0] = [this.currentTask, this.currentRecord];
+    this.currentTask = task;
+    this.currentRecord = null;
+    try {
+      work();
+    } finally {
+      this.currentTask = task0;
+      this.currentRecord = record0;
+    }
+  }
+
   /** Output of a stage without Kafka inputs (no tasks, no transactions). */
   private readonly sourceTaskOutput: OutgoingRecord[] = [];
 
@@ -817,6 +837,13 @@ export class StageWorker {
           task.job.fail(error);
         }
         if (task.job.hasFailed) break;
+        // An asyncMap of the task is full: the next record waits for room (backpressure), heartbeating meanwhile.
+        const backpressure = task.job.backpressure();
+        if (backpressure) {
+          await heartbeatWhile(backpressure, batch.heartbeat);
+          this.currentTask = task;
+          if (task.lost || this.stopping) break;
+        }
       }
       this.currentRecord = null;
       this.currentTask = null;
@@ -947,6 +974,7 @@ export class StageWorker {
       },
       createSink: (nodeId, ctx) => this.outboxSink(null, nodeId, ctx),
       remote: { output: (edgeId) => this.edgeOutput(edgeId, null), watermark: (edgeId, message) => { watermarks.set(edgeId, message); } },
+      metrics: { user: this.metrics.user },
       // The last checkpoint, once the sources stopped (SIGTERM) or ended (then marked ended: a restart does nothing).
       beforeSinksClose: async () => { ended = !stopped; await checkpoint(); },
     });

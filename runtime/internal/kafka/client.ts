@@ -151,6 +151,20 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
+/**
+ * Waits for `promise` inside a batch handler, telling the group every second
+ * that this member is alive (kafkajs heartbeats only between batches, so a
+ * handler that waits longer than the session timeout would lose its partitions).
+ */
+export async function heartbeatWhile(promise: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
+  for (let settled = false; !settled;) {
+    let timer: NodeJS.Timeout | undefined;
+    settled = await Promise.race([promise.then(() => true, () => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1000); })]);
+    clearTimeout(timer);
+    if (!settled) await heartbeat();
+  }
+}
+
 /** Splits records into runs whose encoded size stays under `limit` bytes (a single larger record goes alone). */
 export function chunksBySize(records: OutgoingRecord[], limit: number): OutgoingRecord[][] {
   const chunks: OutgoingRecord[][] = [];

@@ -6,21 +6,29 @@
  * the +∞ watermark and end-of-input downstream in order.
  *
  * Every entry into generated code goes through the job: one record from a
- * source or from another process (`deliver`), or a timer, a watermark or the
- * end of input (`call`). A record whose processing throws in the user's code,
+ * source or from another process (`deliver`), a timer, a watermark or the
+ * end of input (`call`), or what an asyncMap call's completion sends on
+ * (`asyncEntry`). A record whose processing throws in the user's code,
  * or whose key is invalid, goes to the dead-letter output with the reason and
  * the user's source location, and the job goes on; anything else fails the
  * job. `calls.depth` tells process contexts whether ctx.emit is called from
  * inside such an entry.
+ *
+ * The job drives its asyncMap operators (AsyncOperator): a source waits
+ * while one is full (the promise its emit returns; stage workers ask
+ * `backpressure()` between records), an instance whose input ended closes,
+ * and ends the stages after it, only once their calls are out, and a stopped
+ * or failed job stops them. ctx.metrics go to a prom-client registry
+ * (UserMetrics), served by the runner when a metrics port is set.
  */
+import client from 'prom-client';
 import type { Graph } from '../../api/graph.ts';
-import type { Metrics } from '../../api/functions.ts';
 import { checkKey, InvalidKeyError, InvalidTimestampError, partitionForKey } from '../partitioning.ts';
 import type { Logger } from '../log.ts';
 import { FailFastError, type DeadLetterOutput, type DeadLetterRecord } from '../dead-letter.ts';
 import { errorMessage, recordText, userLocation } from '../errors.ts';
-import type { SinkConnector, SinkContext, SourceConnector, SourceContext } from '../connectors/types.ts';
-import type { EdgeInput, EdgeOutput, SinkWriter, StageDefinition, StageEnv, StageInstance } from '../stage.ts';
+import type { SinkConnector, SinkContext, SourceConnector, SourceContext, SourceEmit } from '../connectors/types.ts';
+import type { AsyncOperator, EdgeInput, EdgeOutput, SinkWriter, StageDefinition, StageEnv, StageInstance } from '../stage.ts';
 import type { Manifest } from '../manifest.ts';
 import { KeyedStateBackend } from '../state/backend.ts';
 import { InternalTimerService } from '../state/timers.ts';
@@ -30,8 +38,10 @@ import { autoWatermarkInterval, UserWatermarkGenerator } from '../user-watermark
 import type { WatermarkGenerator as UserGenerator } from '../../api/watermarks.ts';
 import { uidOf } from '../distributed/task-state.ts';
 import { describeOperator } from '../operators/names.ts';
+import { AsyncTimeoutError } from '../operators/async-wait.ts';
+import { UserMetrics } from '../user-metrics.ts';
 
-interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: (value: unknown, ts: number | undefined) => void }
+interface SourceBinding { stage: number; subtask: number; nodeId: number; connector: SourceConnector; emit: SourceEmit }
 
 /** How a LocalJob may be customised (pipec/testing replaces sources, sinks and the clock). */
 export interface LocalJobOptions {
@@ -54,6 +64,15 @@ export interface LocalJobOptions {
    * checkpoint, which publishes what checkpointing sinks staged.
    */
   beforeSinksClose?: () => Promise<void>;
+  /**
+   * Wraps every entry into generated code that an asynchronous completion
+   * makes (asyncMap results, their dead letters and the watermarks behind
+   * them, between records): a stage worker task runs it as its own, so what
+   * it sends joins the task's output and the task's next checkpoint covers it.
+   */
+  aroundAsyncEntry?: (entry: () => void) => void;
+  /** Where ctx.metrics go, and the `task` label they carry (default: a registry of the job's own, and the subtask). */
+  metrics?: { user: UserMetrics; task?: number };
   /** Adjusts a sink's context before it is created (a stage worker task gives its file sinks a file of their own). */
   sinkContext?: (ctx: SinkContext) => SinkContext;
   /** Where edges to stages outside this job go (Kafka repartition topics in a distributed worker). */
@@ -110,6 +129,14 @@ export class LocalJob {
   private readonly edgePositions = new Map<string, number>();
   /** The instances' close(), awaited before the sinks close. */
   private readonly closing: Array<Promise<void>> = [];
+  /** Instances whose close() was called. */
+  private readonly closed = new Set<StageInstance>();
+  /** The asyncMap operators of each instance, by stage and subtask, and all of them. */
+  private readonly asyncOperators: AsyncOperator[][][] = [];
+  private readonly allAsyncOperators: AsyncOperator[] = [];
+  private loggedCallFailure = false;
+  /** ctx.metrics of every instance (served on /metrics by the runner; read by pipec/testing). */
+  readonly userMetrics: UserMetrics;
   private markReady: () => void = () => undefined;
   /**
    * Resolves once every instance's open() has finished: records pushed from
@@ -131,6 +158,7 @@ export class LocalJob {
     this.guardedTime = { now: () => time.now(), schedule: (at, callback) => time.schedule(at, () => this.call(callback)) };
     this.stageIds = new Set(stages.map((s) => s.id));
     this.failedRun.catch(() => undefined);
+    this.userMetrics = options.metrics?.user ?? new UserMetrics(new client.Registry());
   }
 
   /** Whether the job has failed (records still arriving are dropped). */
@@ -153,6 +181,7 @@ export class LocalJob {
     this.failed = true;
     this.failure = error;
     this.abort.abort();
+    for (const operator of this.allAsyncOperators) operator.stop();
     this.rejectRun(error);
   }
 
@@ -303,8 +332,45 @@ export class LocalJob {
     }
   }
 
-  /** Stops the sources (SIGTERM/SIGINT); run() then ends without firing final results. */
-  stop(): void { this.abort.abort(); }
+  /**
+   * Stops the sources and the asyncMaps (SIGTERM/SIGINT; their calls in flight
+   * stay in their state for the last checkpoint); run() then ends without
+   * firing final results, and closes the user functions after the last checkpoint.
+   */
+  stop(): void {
+    this.abort.abort();
+    for (const operator of this.allAsyncOperators) operator.stop();
+  }
+
+  /**
+   * Resolves once no asyncMap of the job has a call in flight or a result
+   * held back (pipec/testing: results of what was pushed have gone on), or
+   * the job has failed.
+   */
+  async asyncSettled(): Promise<void> {
+    while (!this.failed && this.allAsyncOperators.some((operator) => !operator.empty)) {
+      await Promise.race([Promise.all(this.allAsyncOperators.map((operator) => operator.drained())), this.failedRun.catch(() => undefined)]);
+    }
+  }
+
+  /** Whether the job was stopped (not failed) before its input ended. */
+  private get stopped(): boolean { return this.abort.signal.aborted && !this.failed; }
+
+  /**
+   * Resolves when every asyncMap of the job has room again; undefined when
+   * none is full, so the next record can go at once. Whoever feeds the job
+   * waits for it between two records (Flink's AsyncWaitOperator blocks its input).
+   */
+  backpressure(): Promise<void> | undefined {
+    let wait: Promise<void> | undefined;
+    let waits: Array<Promise<void>> | undefined;
+    for (const operator of this.allAsyncOperators) {
+      if (!operator.full) continue;
+      if (wait === undefined) wait = operator.room();
+      else (waits ??= [wait]).push(operator.room());
+    }
+    return waits ? Promise.all(waits).then(() => undefined) : wait;
+  }
 
   /**
    * Creates every instance and runs to the end of every bounded input (or
@@ -329,8 +395,10 @@ export class LocalJob {
       inputs.catch(() => undefined); // observed by the race; may reject after a failure already ended it
       await Promise.race([inputs, this.failedRun]);
       if (this.failed) throw this.failure;
-      await Promise.race([Promise.all(this.closing), this.failedRun]);
+      await Promise.race([this.allClosed(), this.failedRun]);
       if (this.options.beforeSinksClose) await Promise.race([this.options.beforeSinksClose(), this.failedRun]);
+      // Stopped: the instances whose input did not end close now, after the last checkpoint, firing nothing.
+      if (this.stopped) await Promise.race([this.closeStopped(), this.failedRun]);
     } catch (error) {
       this.fail(error);
       if (error instanceof FailFastError) {
@@ -364,6 +432,10 @@ export class LocalJob {
     this.options.onCreated?.();
     // User functions' open(ctx) may be async: every one finishes before any record flows.
     await Promise.all(this.instances.flat().map((instance) => instance.open()));
+    // asyncMaps make the calls restored from a checkpoint again, ahead of any new record.
+    let restoredCalls = 0;
+    for (const operator of this.allAsyncOperators) restoredCalls += operator.start();
+    if (restoredCalls > 0) this.log.info({ calls: restoredCalls }, 'asyncMap calls that were in flight at the checkpoint are made again');
     this.markReady();
     for (const stage of this.stages) {
       const info = this.manifest.stages[stage.id];
@@ -425,12 +497,76 @@ export class LocalJob {
     const instance = this.instances[stageId][subtask];
     instance.finish();
     this.runtimes[stageId][subtask].coordinator.endAll();
-    this.closing.push(instance.close().catch((error: unknown) => this.fail(error)));
+    const operators = this.asyncOperators[stageId]?.[subtask] ?? [];
+    if (operators.length === 0) {
+      this.closing.push(this.closeInstance(instance));
+      this.endDownstream(stageId, subtask);
+      return;
+    }
+    // Its asyncMaps have calls in flight: it closes, and the stages after it end, once their results (and the +∞
+    // watermark held behind them) are out; close() itself waits for the calls of what its processing-time windows fire.
+    this.closing.push((async () => {
+      await Promise.all(operators.map((operator) => operator.drained()));
+      if (this.abort.signal.aborted) return;
+      let closed: Promise<void> = Promise.resolve();
+      this.call(() => { closed = this.closeInstance(instance); });
+      await closed;
+      if (!this.abort.signal.aborted) this.call(() => this.endDownstream(stageId, subtask));
+    })());
+  }
+
+  private closeInstance(instance: StageInstance): Promise<void> {
+    this.closed.add(instance);
+    return instance.close().catch((error: unknown) => this.fail(error));
+  }
+
+  /** Waits for every instance's close(), also those that begin meanwhile (stages after an asyncMap end once its calls are out). */
+  private async allClosed(): Promise<void> {
+    for (let seen = 0; seen < this.closing.length;) {
+      const batch = this.closing.slice(seen);
+      seen = this.closing.length;
+      await Promise.all(batch);
+    }
+  }
+
+  /** A stopped job: closes every instance that has not closed (user functions release what they hold; env.stopped, so nothing fires). */
+  private async closeStopped(): Promise<void> {
+    const closing: Array<Promise<void>> = [];
+    this.call(() => {
+      for (const instance of this.instances.flat()) if (instance && !this.closed.has(instance)) closing.push(this.closeInstance(instance));
+    });
+    await Promise.all(closing);
+  }
+
+  /** An instance has ended: the instances it feeds lose one input. */
+  private endDownstream(stageId: number, subtask: number): void {
     for (const edgeId of this.manifest.stages[stageId].outputs) {
       const edge = this.edges.get(edgeId)!;
       if (!this.instances[edge.to]) continue;
       if (edge.partitioning === 'forward') this.inputEnded(edge.to, subtask);
       else for (let i = 0; i < this.instances[edge.to].length; i++) this.inputEnded(edge.to, i);
+    }
+  }
+
+  /**
+   * An asyncMap call failed (rejected, threw, or timed out): its input goes to
+   * the dead-letter output with the reason and where (the user's frame, or the
+   * asyncMap call for a timeout), counted; under --fail-fast the write throws
+   * and the entry it runs in fails the job.
+   */
+  private callFailed(nodeId: number, position: number, value: unknown, error: unknown): void {
+    const timedOut = error instanceof AsyncTimeoutError;
+    const location = (timedOut ? undefined : userLocation(error, this.manifest.source)) ?? this.siteOf(nodeId);
+    const record: DeadLetterRecord = {
+      origin: this.originOf(nodeId), position,
+      reason: timedOut ? errorMessage(error) : `the asyncMap call failed: ${errorMessage(error)}`,
+      ...(location ? { location } : {}), raw: recordText(value),
+    };
+    this.count(nodeId, timedOut ? 'asyncTimeouts' : 'failedRecords');
+    this.deadLetters.write(nodeId, record);
+    if (!this.loggedCallFailure) {
+      this.loggedCallFailure = true;
+      this.log.warn({ reason: record.reason, location, origin: record.origin }, 'an asyncMap call failed or timed out: its record went to the dead-letter output (further ones are counted, not logged)');
     }
   }
 
@@ -442,6 +578,7 @@ export class LocalJob {
 
   private envFor(stage: StageDefinition, subtask: number): StageEnv {
     const { graph, manifest } = this;
+    const job = this;
     const runtime = this.runtimes[stage.id][subtask];
     const optionsOf = (nodeId: number) => {
       const node = graph.nodes[nodeId];
@@ -471,8 +608,8 @@ export class LocalJob {
         const origin = this.originOf(nodeId);
         let position = 0;
         const calls = this.calls;
-        // deliver(), written out for the per-record path of every source record.
-        const deliver = (value: unknown, ts: number | undefined): void => {
+        // deliver(), written out for the per-record path of every source record; a full asyncMap makes the source wait.
+        const deliver = (value: unknown, ts: number | undefined): void | Promise<void> => {
           position++;
           if (this.failed) return;
           calls.depth++;
@@ -482,6 +619,7 @@ export class LocalJob {
             this.recordFailed(error, nodeId, origin, position, value, connector);
           }
           calls.depth--;
+          if (this.allAsyncOperators.length !== 0) return this.backpressure();
         };
         this.sources.push({ stage: stage.id, subtask, nodeId, connector, emit: deliver });
       },
@@ -515,15 +653,39 @@ export class LocalJob {
           manifest.mode === 'batch', env.backend(nodeId), autoWatermarkInterval(graph), this.abort.signal)
         : new WatermarkGenerator(`ts:${nodeId}`, runtime.coordinator, spec.maxOutOfOrderness, spec.idleTimeout, this.guardedTime, manifest.mode === 'batch')
       )),
-      onWatermark: (nodeId, fn) => runtime.coordinator.register(nodeId, fn),
+      onWatermark: (nodeId, fn, onIdle) => runtime.coordinator.register(nodeId, fn, onIdle),
+      heldWatermark: (nodeId) => ({
+        advance: (watermark) => runtime.coordinator.advance(`async:${nodeId}`, watermark),
+        setIdle: (idle) => runtime.coordinator.setIdle(`async:${nodeId}`, idle),
+      }),
+      asyncOperator: (_nodeId, operator) => {
+        ((this.asyncOperators[stage.id] ??= [])[subtask] ??= []).push(operator);
+        this.allAsyncOperators.push(operator);
+      },
+      asyncEntry: (work) => {
+        const enter = this.options.aroundAsyncEntry;
+        if (enter) enter(() => this.call(work));
+        else this.call(work);
+      },
+      completed: (nodeId, position, value, send) => {
+        try {
+          send();
+        } catch (error) {
+          this.recordFailed(error, nodeId, this.originOf(nodeId), position, value);
+        }
+      },
+      callFailed: (nodeId, position, value, error) => this.callFailed(nodeId, position, value, error),
+      get stopped() { return job.stopped; },
       sideOutput: (tag, route, value, ts) => {
         this.options.onSideOutput?.(tag, value, ts);
         if (route) route(value, ts);
       },
-      metrics: (nodeId): Metrics => ({
-        counter: (name) => ({ inc: (by = 1) => this.count(nodeId, `user.${name}`, by) }),
-        gauge: (name) => ({ set: (value) => { this.counters.set(`${nodeId}:user.${name}`, value); } }),
-      }),
+      metrics: (nodeId) => this.userMetrics.forOperator({
+        stage: String(stage.id),
+        operator: graph.nodes[nodeId].name ?? manifest.nodes[nodeId]?.label ?? graph.nodes[nodeId].kind,
+        uid: uidOf(manifest, nodeId),
+        task: String(this.options.metrics?.task ?? subtask),
+      }, env.operatorName(nodeId)),
       count: (nodeId, name, by) => this.count(nodeId, name, by),
     };
     return env;

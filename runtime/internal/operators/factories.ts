@@ -4,11 +4,12 @@
  * its state backend, timers and clock from the StageEnv.
  */
 import type { CoProcessFunction, KeyedProcessFunction } from '../../api/functions.ts';
-import type { WindowSpec } from '../../api/graph.ts';
+import type { AsyncMapSpec, WindowSpec } from '../../api/graph.ts';
 import type { StageEnv } from '../stage.ts';
 import { outsideCallError } from './process.ts';
 import { CoProcessOperator, KeyedProcessOperator, type KeyedOperatorContext } from './keyed-process.ts';
 import { WindowOperator } from './window.ts';
+import { AsyncWaitOperator, type QueuedEntry } from './async-wait.ts';
 import { windowAccumulator } from './window-functions.ts';
 
 /** A generated continuation: the rest of the chain after an operator. */
@@ -48,6 +49,7 @@ export function windowOperator(env: StageEnv, nodeId: number, spec: WindowSpec, 
     late: lateTag !== undefined
       ? (value, ts) => env.sideOutput(lateTag, sideOutputs[lateTag], value, ts)
       : () => env.count(nodeId, 'droppedLateRecords'),
+    stopped: () => env.stopped,
   });
 }
 
@@ -59,4 +61,24 @@ export function keyedProcessOperator(env: StageEnv, nodeId: number, emit: Emit, 
 /** The operator of a connect(...).process(...) node. */
 export function coProcessOperator(env: StageEnv, nodeId: number, spec: { keyed: boolean }, emit: Emit, sideOutputs: SideOutputs): CoProcessOperator {
   return new CoProcessOperator(keyedContext(env, nodeId, emit, sideOutputs), env.fn<CoProcessFunction<unknown, unknown, unknown>>(nodeId), spec.keyed);
+}
+
+/** The table of an asyncMap's keyed state backend that holds its queue (manifest state `inflight`). */
+export const INFLIGHT_TABLE = 'inflight';
+
+/** The AsyncWaitOperator of an asyncMap node, with the settings generated code passes; registered with the job, which drives it. */
+export function asyncWaitOperator(env: StageEnv, nodeId: number, spec: AsyncMapSpec, emit: Emit): AsyncWaitOperator {
+  const operator = new AsyncWaitOperator({
+    fn: env.fn(nodeId),
+    spec,
+    emit,
+    state: env.backend(nodeId).table<QueuedEntry[]>(INFLIGHT_TABLE),
+    time: env.time,
+    watermark: env.heldWatermark(nodeId),
+    enter: (work) => env.asyncEntry(work),
+    completed: (position, value, send) => env.completed(nodeId, position, value, send),
+    failed: (position, value, error) => env.callFailed(nodeId, position, value, error),
+  });
+  env.asyncOperator(nodeId, operator);
+  return operator;
 }

@@ -39,6 +39,8 @@ export interface WindowOperatorContext {
   emit(value: unknown, ts: number | undefined): void;
   /** Late elements: to the side output when one is set, else counted. */
   late(value: unknown, ts: number | undefined): void;
+  /** Whether the job was stopped rather than ending its input: then endOfInput fires nothing (the windows are in the checkpoint). */
+  stopped?: () => boolean;
 }
 
 /** Panes of one key: accumulators by pane start, and the starts in ascending order (appends in the usual in-order case). */
@@ -100,10 +102,10 @@ export class WindowOperator {
     if (this.domain === 'event') this.ctx.timers.advance('event', watermark, (key, t) => this.onTimer(key, t));
   }
 
-  /** End of input: processing-time windows fire too (event-time ones fired at the +∞ watermark). */
+  /** End of input: processing-time windows fire too (event-time ones fired at the +∞ watermark); on a stop, nothing fires. */
   endOfInput(): void {
     this.processingTimers.stop();
-    if (this.domain === 'processing') this.ctx.timers.advance('processing', Infinity, (key, t) => this.onTimer(key, t));
+    if (this.domain === 'processing' && !this.ctx.stopped?.()) this.ctx.timers.advance('processing', Infinity, (key, t) => this.onTimer(key, t));
   }
 
   private isLate(end: number, now: number): boolean {

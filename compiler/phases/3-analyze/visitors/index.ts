@@ -1,6 +1,7 @@
 /** The visitor table: one entry per node kind that needs analysis. */
 import type { NodeKind } from '../../../../runtime/api/graph.ts';
 import type { Visitor } from '../context.ts';
+import { AsyncMap } from './AsyncMap.ts';
 import { Connector } from './Connector.ts';
 import { Filter } from './Filter.ts';
 import { FlatMap } from './FlatMap.ts';
@@ -23,6 +24,7 @@ export const visitors: { [K in NodeKind]?: Visitor<K> } = {
   map: Map,
   filter: Filter,
   flatMap: FlatMap,
+  asyncMap: AsyncMap,
   keyBy: KeyBy,
   process: Process,
   rollingAggregate: RollingAggregate,

@@ -3,6 +3,7 @@ import type { NodeEmitter } from '../context.ts';
 import type { NodeKind } from '../../../../runtime/api/graph.ts';
 import { AssignTimestamps } from './AssignTimestamps.ts';
 import { CoFlatMap } from './CoFlatMap.ts';
+import { AsyncMap } from './AsyncMap.ts';
 import { CoMap } from './CoMap.ts';
 import { CoProcess } from './CoProcess.ts';
 import { Filter } from './Filter.ts';
@@ -20,7 +21,7 @@ import { Window } from './Window.ts';
 import { WindowJoin } from './WindowJoin.ts';
 
 export const emitters: { [K in NodeKind]?: NodeEmitter<K> } = {
-  map: Map, filter: Filter, flatMap: FlatMap, keyBy: KeyBy, rebalance: Rebalance, union: Union,
+  map: Map, filter: Filter, flatMap: FlatMap, asyncMap: AsyncMap, keyBy: KeyBy, rebalance: Rebalance, union: Union,
   process: Process, rollingAggregate: RollingAggregate, sink: Sink, assignTimestamps: AssignTimestamps,
   window: Window, windowAll: Window, keyedProcess: KeyedProcess, coMap: CoMap, coProcess: CoProcess,
   coFlatMap: CoFlatMap, windowJoin: WindowJoin, intervalJoin: IntervalJoin,

@@ -18,7 +18,7 @@ import { parse as parseCsv } from 'csv-parse';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { recordText } from '../print/runtime.ts';
-import { yieldToEventLoop, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
+import { yieldToEventLoop, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext, type SourceEmit } from '../types.ts';
 
 /** The files a source reads: the path itself, or every match of a glob in sorted order. */
 export async function resolveInputFiles(pattern: string): Promise<string[]> {
@@ -56,7 +56,7 @@ async function* linesOf(file: string, signal: AbortSignal): AsyncGenerator<[stri
 abstract class PositionedFileSource implements SourceConnector {
   protected position = { file: 0, line: 0 };
   constructor(protected readonly ctx: SourceContext) {}
-  abstract run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void>;
+  abstract run(emit: SourceEmit): Promise<void>;
   snapshotPosition(): { file: number; line: number } { return { ...this.position }; }
   restorePosition(position: unknown): void {
     const p = position as { file?: unknown; line?: unknown } | null;
@@ -74,12 +74,13 @@ abstract class PositionedFileSource implements SourceConnector {
 
 /** `file.lines`: one string per line. */
 export class FileLinesSource extends PositionedFileSource {
-  async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
+  async run(emit: SourceEmit): Promise<void> {
     for (const { file, index, skip } of await this.files()) {
       for await (const [line, number] of linesOf(file, this.ctx.signal)) {
         if (number <= skip) continue;
         this.read(index, number);
-        emit(line, undefined);
+        const backpressure = emit(line, undefined);
+        if (backpressure) await backpressure;
       }
     }
   }
@@ -87,7 +88,7 @@ export class FileLinesSource extends PositionedFileSource {
 
 /** `file.jsonl`: one JSON value per line; blank lines are skipped, bad JSON goes to the dead-letter output. */
 export class FileJsonlSource extends PositionedFileSource {
-  async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
+  async run(emit: SourceEmit): Promise<void> {
     for (const { file, index, skip } of await this.files()) {
       for await (const [line, number] of linesOf(file, this.ctx.signal)) {
         if (number <= skip) continue;
@@ -100,7 +101,8 @@ export class FileJsonlSource extends PositionedFileSource {
           this.ctx.deadLetter({ origin: file, position: number, reason: `invalid JSON: ${(error as Error).message}`, raw: line });
           continue;
         }
-        emit(value, undefined);
+        const backpressure = emit(value, undefined);
+        if (backpressure) await backpressure;
       }
     }
   }
@@ -174,7 +176,7 @@ function rowDecoder(columnTypes: Readonly<Record<string, string>>): (row: Record
  * become numbers. Malformed rows and cells go to the dead-letter output.
  */
 export class FileCsvSource extends PositionedFileSource {
-  async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
+  async run(emit: SourceEmit): Promise<void> {
     const { columns, header, delimiter = ',' } = this.ctx.options as { columns?: string[]; header?: boolean; delimiter?: string };
     const useHeader = header ?? columns === undefined;
     const decode = this.ctx.columnTypes ? rowDecoder(this.ctx.columnTypes) : null;
@@ -201,7 +203,8 @@ export class FileCsvSource extends PositionedFileSource {
             continue;
           }
         }
-        emit(value, undefined);
+        const backpressure = emit(value, undefined);
+        if (backpressure) await backpressure;
         if ((++count & 8191) === 0) await yieldToEventLoop();
       }
     }

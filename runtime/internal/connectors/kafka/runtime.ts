@@ -10,10 +10,10 @@
  * batches records per process through one idempotent producer.
  */
 import type { KafkaFormat } from './api.ts';
-import { brokersFromEnvironment, kafkajsClient, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
+import { brokersFromEnvironment, heartbeatWhile, kafkajsClient, type GroupConsumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type RecordProducer } from '../../kafka/client.ts';
 import { decodeValue, encodeValue } from '../../kafka/formats.ts';
 import type { Logger } from '../../log.ts';
-import { processResources, type DeadLetter, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext } from '../types.ts';
+import { processResources, type DeadLetter, type SinkConnector, type SinkContext, type SourceConnector, type SourceContext, type SourceEmit } from '../types.ts';
 
 let shared: { client: KafkaClient; producer: Promise<RecordProducer> } | null = null;
 
@@ -82,7 +82,7 @@ export class KafkaSource implements SourceConnector {
     if (offsets.length) this.consumer?.commit(offsets).catch((error: unknown) => this.ctx.log.warn({ err: error }, 'could not commit the offsets of a checkpoint; the next one will'));
   }
 
-  async run(emit: (value: unknown, timestamp: number | undefined) => void): Promise<void> {
+  async run(emit: SourceEmit): Promise<void> {
     const { topic, format, startFrom = 'latest', group } = this.ctx.options as { topic: string; format: KafkaFormat<unknown>; startFrom?: string; group?: string };
     const { client } = processKafka(this.ctx.log);
     const consumer = client.consumer(group ?? `${process.env.PIPEC_TOPIC_PREFIX ?? ''}${this.ctx.pipeline}-source-${this.ctx.nodeId}`);
@@ -105,8 +105,9 @@ export class KafkaSource implements SourceConnector {
           continue;
         }
         this.current = record;
-        emit(value, record.timestamp);
+        const backpressure = emit(value, record.timestamp);
         this.current = null;
+        if (backpressure) await heartbeatWhile(backpressure, batch.heartbeat);
       }
       const sends = this.deadLetterSends;
       this.deadLetterSends = [];
