@@ -52,8 +52,10 @@
  * loops' outputs are equal. A mismatch fails the benchmark, naming records.
  *
  * Environment: PEERS_WORKLOADS, PEERS_GUARANTEES, PEERS_SYSTEMS (comma lists)
- * restrict the run; BENCH_PROFILE=<dir> writes a V8 CPU profile of every pipec
- * worker there and prints where their time went (profile.ts).
+ * restrict the run; PEERS_KS_THREADS gives Kafka Streams more stream threads
+ * (2 matches pipec's two processes on count and window); BENCH_PROFILE=<dir>
+ * writes a V8 CPU profile of every pipec worker there and prints where their
+ * time went within the timed spans (profile.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -248,6 +250,8 @@ async function timeRun(kafka: Kafka, admin: Admin, producer: Producer, spec: Run
     launch = null;
     await running.stop();
     await watcher.drain(producer);
+    // A profiled run notes each worker's timed span (monotonic µs, the profiles' clock) for profile.ts.
+    if (spec.profileDir && system === 'pipec') recordSpans(spec.profileDir, running.pids, first.hr, watcher.reachedHr);
     const records = spec.inputTotal - first.offset;
     const ms = watcher.reachedAt - first.at;
     let note: string | undefined;
@@ -264,6 +268,15 @@ async function timeRun(kafka: Kafka, admin: Admin, producer: Producer, spec: Run
     await watcher.stop().catch(() => undefined);
     await cleanUp(admin, base).catch(() => undefined);
   }
+}
+
+/** Adds the timed span of some processes to <profile dir>/spans.json ({ pid: { from, to } }, µs on the monotonic clock). */
+function recordSpans(dir: string, pids: number[], from: bigint, to: bigint): void {
+  const file = path.join(dir, 'spans.json');
+  const spans = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, { from: number; to: number }> : {};
+  for (const pid of pids) spans[pid] = { from: Number(from / 1000n), to: Number(to / 1000n) };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(spans, null, 1));
 }
 
 const thousands = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : '-');
@@ -290,7 +303,8 @@ export function report(result: PeersResult, options: { records: number; rounds: 
   const workloads = WORKLOADS.filter((w) => results.some((r) => r.workload === w));
   const guarantees = GUARANTEES.filter((g) => results.some((r) => r.guarantee === g));
   console.log(`peers: ${options.records.toLocaleString('en')} JSON records (~150 bytes) over ${KEYS.toLocaleString('en')} users in ${PARTITIONS} partitions, the same broker and input for every system;`);
-  console.log(`pipec stage workers (1 process per stage) against Kafka Streams ${ks} (1 stream thread; Java ${java}) and hand-written loops; ${options.rounds} rounds, systems alternating, medians`);
+  const threads = kafkaStreamsSettings('stateless', result.commitIntervalMs).threads;
+  console.log(`pipec stage workers (1 process per stage) against Kafka Streams ${ks} (${threads} stream thread${threads === 1 ? '' : 's'}; Java ${java}) and hand-written loops; ${options.rounds} rounds, systems alternating, medians`);
   console.log(`node ${process.version}, ${os.cpus().length} cpus; load average (1, 5, 15 min) ${result.loadBefore.map((l) => l.toFixed(2)).join(' ')} at start, ${result.loadAfter.map((l) => l.toFixed(2)).join(' ')} at end; the run took ${result.seconds.toFixed(0)} s`);
   console.log(`Kafka Streams: commit.interval.ms ${result.commitIntervalMs} (pipec's checkpoint interval); statestore.cache.max.bytes ${workloads.map((w) => `${w} ${kafkaStreamsSettings(w, result.commitIntervalMs).cacheBytes}`).join(', ')}; in-memory stores; window: no grace, suppress(untilWindowCloses)`);
   console.log('');

@@ -68,6 +68,9 @@ export function brokerPid(): number | null {
 export class Launch {
   constructor(readonly system: SystemName, readonly procs: Proc[], readonly group: string, private readonly cleanup: () => void) {}
 
+  /** The processes' ids. */
+  get pids(): number[] { return this.procs.map((p) => p.child.pid!); }
+
   /** CPU time of all the system's processes (ms). */
   cpuMs(): number { return this.procs.reduce((sum, p) => sum + p.cpuMs(), 0); }
 
@@ -152,9 +155,9 @@ export function kafkaStreamsVersion(): string {
   return fs.readdirSync(path.join(ksDir, 'lib')).find((f) => f.startsWith('kafka-streams-'))?.replace(/^kafka-streams-|\.jar$/g, '') ?? '?';
 }
 
-/** Kafka Streams settings of a workload (besides the guarantee): see index.ts for why. */
+/** Kafka Streams settings of a workload (besides the guarantee): see index.ts for why. PEERS_KS_THREADS: stream threads (1). */
 export function kafkaStreamsSettings(workload: Workload, commitIntervalMs: number): { commitIntervalMs: number; cacheBytes: number; threads: number } {
-  return { commitIntervalMs, cacheBytes: workload === 'window' ? 10 * 1024 * 1024 : 0, threads: 1 };
+  return { commitIntervalMs, cacheBytes: workload === 'window' ? 10 * 1024 * 1024 : 0, threads: Number(process.env.PEERS_KS_THREADS ?? 1) };
 }
 
 /** Kafka Streams: one JVM, application id = consumer group = prefix of its internal topics. */

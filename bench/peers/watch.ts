@@ -26,11 +26,11 @@ export async function committedOffsets(admin: Admin, group: string, topic: strin
   return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
-/** Polls until `group` has committed offsets on `topic`: when (Date.now()) and how many records they cover. */
-export async function firstCommit(admin: Admin, group: string, topic: string, alive: () => void, timeoutMs: number): Promise<{ at: number; offset: number }> {
+/** Polls until `group` has committed offsets on `topic`: when (Date.now(), and process.hrtime in ns) and how many records they cover. */
+export async function firstCommit(admin: Admin, group: string, topic: string, alive: () => void, timeoutMs: number): Promise<{ at: number; hr: bigint; offset: number }> {
   for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(20)) {
     const offset = await committedOffsets(admin, group, topic);
-    if (offset > 0) return { at: Date.now(), offset };
+    if (offset > 0) return { at: Date.now(), hr: process.hrtime.bigint(), offset };
     alive();
   }
   throw new Error(`group ${group} committed no offsets on ${topic} within ${timeoutMs / 1000} s`);
@@ -41,6 +41,8 @@ export class OutputWatcher {
   readonly digest = new OutputDigest();
   /** When (Date.now()) the digest reached the expected count. */
   reachedAt = 0;
+  /** The same moment on the monotonic clock (process.hrtime, ns), which V8's CPU profiles use too. */
+  reachedHr = 0n;
   private ended = false;
   private reader!: PartitionReader;
 
@@ -57,7 +59,7 @@ export class OutputWatcher {
     watcher.reader = new PartitionReader({ host: broker.host, port: broker.port }, topic, 0, 0n, (key, value) => {
       if (key && key.equals(endKey)) { watcher.ended = true; return; }
       watcher.digest.add(key, value ?? EMPTY);
-      if (watcher.digest.count === expected) watcher.reachedAt = Date.now();
+      if (watcher.digest.count === expected) { watcher.reachedAt = Date.now(); watcher.reachedHr = process.hrtime.bigint(); }
     });
     await watcher.reader.start();
     return watcher;
