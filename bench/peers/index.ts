@@ -325,8 +325,9 @@ export function report(result: PeersResult, options: { records: number; rounds: 
   const ratio = (label: string, mine: ReturnType<typeof stat>, theirs: ReturnType<typeof stat>, target: number) => {
     if (!mine || !theirs) return;
     const r = mine.rate / theirs.rate;
+    const verdict = !Number.isFinite(r) ? 'n/a (no rate: the input is too small to time)' : r >= target ? 'met' : 'MISSED';
     // CPU: the peer's CPU per record over pipec's (above 1: pipec needs less CPU per record).
-    console.log(`${label.padEnd(56)}${r.toFixed(2).padStart(7)}${(theirs.cpu / mine.cpu).toFixed(2).padStart(9)}   ≥ ${target.toFixed(2)}   ${r >= target ? 'met' : 'MISSED'}`);
+    console.log(`${label.padEnd(56)}${fixed(r, 2).padStart(7)}${fixed(theirs.cpu / mine.cpu, 2).padStart(9)}   ≥ ${target.toFixed(2)}   ${verdict}`);
   };
   for (const w of workloads) for (const g of guarantees) ratio(`pipec / Kafka Streams, ${w}, ${g}`, stat(w, g, 'pipec'), stat(w, g, 'kafka-streams'), 1.0);
   for (const g of guarantees) {
