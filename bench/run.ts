@@ -11,13 +11,27 @@ import { kafkaClientBench } from './kafka-client/index.ts';
 import { checkpointBench } from './checkpoint/index.ts';
 import { joinsBench } from './joins/index.ts';
 import { asyncBench } from './async/index.ts';
+import { peersBench } from './peers/index.ts';
+
+type Bench = (o: { records: number; rounds: number }) => Promise<void>;
+
+/** Each benchmark with its default size (one line each). */
+const benches: Record<string, { run: Bench; records: number; rounds: number }> = {
+  fusion: { run: fusion, records: 5_000_000, rounds: 9 },
+  windows: { run: windowsBench, records: 5_000_000, rounds: 5 },
+  kafka: { run: kafkaBench, records: 1_000_000, rounds: 3 },
+  codec: { run: codecBench, records: 200_000, rounds: 7 },
+  'kafka-client': { run: kafkaClientBench, records: 200_000, rounds: 3 },
+  checkpoint: { run: checkpointBench, records: 1_000_000, rounds: 3 },
+  joins: { run: joinsBench, records: 1_000_000, rounds: 5 },
+  async: { run: asyncBench, records: 200_000, rounds: 3 },
+  peers: { run: peersBench, records: 1_000_000, rounds: 3 },
+};
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });
-const benches: Record<string, (o: { records: number; rounds: number }) => Promise<void>> = { fusion, windows: windowsBench, kafka: kafkaBench, codec: codecBench, 'kafka-client': kafkaClientBench, checkpoint: checkpointBench, joins: joinsBench, async: asyncBench };
-const name = positionals[0];
-if (!name || !benches[name]) {
+const bench = benches[positionals[0]];
+if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--records N] [--rounds N]`);
   process.exit(2);
 }
-const defaults: Record<string, { records: number; rounds: number }> = { fusion: { records: 5_000_000, rounds: 9 }, windows: { records: 5_000_000, rounds: 5 }, kafka: { records: 1_000_000, rounds: 3 }, codec: { records: 200_000, rounds: 7 }, 'kafka-client': { records: 200_000, rounds: 3 }, checkpoint: { records: 1_000_000, rounds: 3 }, joins: { records: 1_000_000, rounds: 5 }, async: { records: 200_000, rounds: 3 } };
-await benches[name]({ records: Number(values.records ?? defaults[name].records), rounds: Number(values.rounds ?? defaults[name].rounds) });
+await bench.run({ records: Number(values.records ?? bench.records), rounds: Number(values.rounds ?? bench.rounds) });
