@@ -19,7 +19,7 @@ export interface KafkaSourceOptions<T> {
 export interface KafkaSinkOptions<T> {
   topic: string;
   format: KafkaFormat<T>;
-  /** The record key (default: none, or the stream's key after keyBy). */
+  /** The record key (default: none, a null key; after keyBy, pass the same function to keep the key on the topic). */
   key?: (value: T) => string;
 }
 
