@@ -11,7 +11,7 @@ import type { EmittedPipeline } from './ir/emitted.ts';
 import type { LogicalPlan } from './ir/logical-plan.ts';
 import type { PhysicalPlan } from './ir/physical-plan.ts';
 import { loadAndCheck } from './phases/1-load/index.ts';
-import { plan } from './phases/2-plan/index.ts';
+import { abandonPlan, plan, startPlan } from './phases/2-plan/index.ts';
 import { analyze } from './phases/3-analyze/index.ts';
 import { optimize } from './phases/4-optimize/index.ts';
 import { generate } from './phases/5-generate/index.ts';
@@ -44,9 +44,14 @@ export interface CheckOptions {
 
 /** Type-checks, plans, analyzes and optimizes a pipeline file. */
 export async function check(host: Host, file: string, options: CheckOptions = {}): Promise<CheckResult> {
+  // The plan's bundle and evaluator start first: they run while TypeScript checks the file.
+  const planning = startPlan(host, path.resolve(host.root, file));
   const loaded = loadAndCheck(host, file);
-  if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics, plan: null, analysis: null, physical: null };
-  const planned = await plan(loaded);
+  if (hasErrors(loaded.diagnostics)) {
+    await abandonPlan(planning);
+    return { diagnostics: loaded.diagnostics, plan: null, analysis: null, physical: null };
+  }
+  const planned = await plan(loaded, planning);
   if (!planned.plan) return { diagnostics: [...loaded.diagnostics, ...planned.diagnostics], plan: null, analysis: null, physical: null };
   const previous = options.previous && ('manifest' in options.previous
     ? { file: path.resolve(host.root, options.previous.manifest), required: true }

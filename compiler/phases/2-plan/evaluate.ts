@@ -56,12 +56,17 @@ export class Evaluator {
   private readonly child: Promise<ChildProcess>;
 
   constructor(workDir: string) {
-    this.child = bundledEvaluator().then((code) => {
-      const file = path.join(workDir, 'evaluator.mjs');
-      fs.writeFileSync(file, code);
-      // execArgv: [] keeps the compiler's own loaders (tsx in development) out of the user's evaluation.
-      return fork(file, [], { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
-    });
+    // execArgv: [] keeps the compiler's own loaders (tsx in development) out of the user's evaluation.
+    const start = (file: string) => fork(file, [], { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
+    // The published compiler (lib/, JavaScript) forks its evaluator as it is, at once; from .ts sources it is bundled first.
+    const here = fileURLToPath(import.meta.url);
+    this.child = here.endsWith('.js')
+      ? Promise.resolve(start(path.join(path.dirname(here), 'evaluator.js')))
+      : bundledEvaluator().then((code) => {
+        const file = path.join(workDir, 'evaluator.mjs');
+        fs.writeFileSync(file, code);
+        return start(file);
+      });
   }
 
   /** Evaluates `bundleFile` and stops the process. */

@@ -17,7 +17,7 @@ import { DEFAULT_CHECKPOINT_INTERVAL } from '../../../runtime/internal/manifest.
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { locationAt } from '../../diagnostics/location.ts';
 import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins.ts';
-import { displayPath } from '../../host.ts';
+import { displayPath, type Host } from '../../host.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
 import { Evaluator, planTimeLimit } from './evaluate.ts';
@@ -27,22 +27,50 @@ import { FrameMapper, locationOfConstruct } from './positions.ts';
 /** The result of planning. */
 export interface PlanResult { plan: LogicalPlan | null; diagnostics: Diagnostic[] }
 
-/** Evaluates the pipeline module and builds its LogicalPlan. */
-export async function plan(loaded: LoadedProgram): Promise<PlanResult> {
-  const { host, entryFile } = loaded;
-  const timeLimitMs = planTimeLimit();
-  if (timeLimitMs === null) return { plan: null, diagnostics: [diagnostics.invalidPlanTimeout(NO_LOCATION, { value: process.env.PIPEC_PLAN_TIMEOUT ?? '' })] };
+/**
+ * A plan's first half, which needs no type-checked program: the pipeline
+ * module bundled (esbuild) and an evaluator process started. Started before
+ * phase 1, both run while the type checker works (esbuild in its own
+ * process, the evaluator booting Node), so a build waits for neither.
+ */
+export interface PlanStart {
+  readonly host: Host;
+  readonly entryFile: string;
+  readonly tmpDir: string;
+  readonly evaluator: Evaluator;
+  readonly bundled: Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] }>;
+}
+
+/** Bundles the pipeline module and starts an evaluator for it. */
+export function startPlan(host: Host, entryFile: string): PlanStart {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-plan-'));
-  const bundleFile = path.join(tmpDir, 'pipeline.mjs');
-  // Started before bundling: starting a process takes about as long as bundling.
   const evaluator = new Evaluator(tmpDir);
+  const bundled = esbuild.build({
+    entryPoints: [entryFile], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
+    outfile: path.join(tmpDir, 'pipeline.mjs'), sourcemap: 'external', absWorkingDir: host.root, logLevel: 'silent',
+    banner: { js: REQUIRE_BANNER }, plugins: [pipecResolver(), hostLoader(host)],
+  });
+  // Awaited in plan(); a start that is abandoned (type errors) must not report an unhandled rejection.
+  bundled.catch(() => undefined);
+  return { host, entryFile, tmpDir, evaluator, bundled };
+}
+
+/** Stops a started plan that will not be finished (phase 1 found errors). */
+export async function abandonPlan(start: PlanStart): Promise<void> {
+  await start.evaluator.dispose();
+  fs.rmSync(start.tmpDir, { recursive: true, force: true });
+}
+
+/** Evaluates the pipeline module and builds its LogicalPlan (from a start made for the same file, or a new one). */
+export async function plan(loaded: LoadedProgram, start: PlanStart = startPlan(loaded.host, loaded.entryFile)): Promise<PlanResult> {
+  const { host, entryFile } = loaded;
+  const { tmpDir, evaluator } = start;
+  const timeLimitMs = planTimeLimit();
+  if (timeLimitMs === null) { await abandonPlan(start); return { plan: null, diagnostics: [diagnostics.invalidPlanTimeout(NO_LOCATION, { value: process.env.PIPEC_PLAN_TIMEOUT ?? '' })] }; }
+  const bundleFile = path.join(tmpDir, 'pipeline.mjs');
   let evaluating = false;
   try {
-    const result = await esbuild.build({
-      entryPoints: [entryFile], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
-      outfile: bundleFile, sourcemap: 'external', absWorkingDir: host.root, logLevel: 'silent',
-      banner: { js: REQUIRE_BANNER }, plugins: [pipecResolver(), hostLoader(host)],
-    });
+    const result = await start.bundled;
     const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
     const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
     fs.writeFileSync(bundleFile, code);
