@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { hasErrors, type Diagnostic } from './diagnostics/index.ts';
 import type { Host } from './host.ts';
+import type { BuildSession } from './session.ts';
 import type { Analysis } from './ir/analysis.ts';
 import type { EmittedPipeline } from './ir/emitted.ts';
 import type { LogicalPlan } from './ir/logical-plan.ts';
@@ -18,6 +19,7 @@ import { generate } from './phases/5-generate/index.ts';
 import { bundle, type BundleOutput } from './phases/6-bundle/index.ts';
 
 export { nodeHost, memoryHost, type Host } from './host.ts';
+export { BuildSession } from './session.ts';
 export type { Diagnostic } from './diagnostics/index.ts';
 export type { LogicalPlan, Analysis, PhysicalPlan, EmittedPipeline };
 
@@ -42,16 +44,21 @@ export interface CheckOptions {
   allowStateLoss?: boolean;
 }
 
-/** Type-checks, plans, analyzes and optimizes a pipeline file. */
-export async function check(host: Host, file: string, options: CheckOptions = {}): Promise<CheckResult> {
+/** Type-checks, plans, analyzes and optimizes a pipeline file (with a session: reusing the previous build's work, and recording what this one read). */
+export async function check(host: Host, file: string, options: CheckOptions = {}, session?: BuildSession): Promise<CheckResult> {
   // The plan's bundle and evaluator start first: they run while TypeScript checks the file.
-  const planning = startPlan(host, path.resolve(host.root, file));
-  const loaded = loadAndCheck(host, file);
+  const planning = startPlan(host, path.resolve(host.root, file), session?.takeEvaluator());
+  const loaded = loadAndCheck(host, file, session?.program);
+  if (session) {
+    session.program = loaded.program;
+    session.inputs = new Set(loaded.program.getSourceFiles().map((f) => path.resolve(f.fileName)).filter((f) => f.startsWith(host.root + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`)));
+  }
   if (hasErrors(loaded.diagnostics)) {
     await abandonPlan(planning);
     return { diagnostics: loaded.diagnostics, plan: null, analysis: null, physical: null };
   }
   const planned = await plan(loaded, planning);
+  for (const input of planned.inputs ?? []) session?.inputs.add(input);
   if (!planned.plan) return { diagnostics: [...loaded.diagnostics, ...planned.diagnostics], plan: null, analysis: null, physical: null };
   const previous = options.previous && ('manifest' in options.previous
     ? { file: path.resolve(host.root, options.previous.manifest), required: true }
@@ -70,11 +77,11 @@ export interface BuildResult extends CheckResult {
 }
 
 /** Builds a pipeline file into `<out>/<pipeline>/`; writes nothing when there are errors. */
-export async function build(host: Host, file: string, out = 'dist', options: CheckOptions = {}): Promise<BuildResult> {
-  const checked = await check(host, file, options);
+export async function build(host: Host, file: string, out = 'dist', options: CheckOptions = {}, session?: BuildSession): Promise<BuildResult> {
+  const checked = await check(host, file, options, session);
   if (!checked.physical || !checked.analysis || !checked.plan) return { ...checked, emitted: null, files: null, outDir: null };
   const emitted = generate(host, path.resolve(host.root, file), checked.plan, checked.physical, checked.analysis);
-  const files = await bundle(host, emitted);
+  const files = await bundle(host, emitted, session?.bundler);
   const outDir = path.resolve(host.root, out, checked.plan.pipeline);
   for (const [name, contents] of files) host.writeFile(path.join(outDir, name), contents);
   return { ...checked, emitted, files, outDir };

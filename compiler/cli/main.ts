@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { build, check, type Analysis } from '../index.ts';
+import { build, check, type Analysis, type BuildResult } from '../index.ts';
+import { watchBuild } from './watch.ts';
 import { DIAGNOSTIC_TABLE, hasErrors, type Diagnostic } from '../diagnostics/index.ts';
 import { formatDiagnostics } from '../diagnostics/format.ts';
 import { nodeHost, pipecVersion } from '../host.ts';
@@ -52,14 +53,23 @@ export async function main(argv: string[]): Promise<number> {
       .option('out', { describe: 'output folder', type: 'string', default: 'dist' })
       .option('previous', { ...previousArg, describe: `${previousArg.describe} (default: the manifest.json already in <out>/<name>/)` })
       .option('allow-state-loss', allowStateLossArg)
+      .option('watch', { describe: 'build again whenever the pipeline file or a file it imports changes (until Ctrl-C)', type: 'boolean', default: false })
       .option('json', jsonArg), async (args) => {
-      const result = await build(host, args.file, args.out, { previous: args.previous ? { manifest: args.previous } : { out: args.out }, allowStateLoss: args['allow-state-loss'] });
-      report(result.diagnostics, args.json);
-      if (result.outDir) {
-        const relative = path.relative(process.cwd(), result.outDir) || '.';
-        if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n${guaranteeLine(result.plan!)}${stateCheckLine(result.analysis)}`);
+      const options = { previous: args.previous ? { manifest: args.previous } : { out: args.out }, allowStateLoss: args['allow-state-loss'] };
+      const done = (result: BuildResult, ms?: number) => {
+        report(result.diagnostics, args.json);
+        if (result.outDir) {
+          const relative = path.relative(process.cwd(), result.outDir) || '.';
+          if (!args.json) process.stderr.write(`built ${result.plan!.pipeline}${ms === undefined ? '' : ` in ${Math.round(ms)} ms`}: ${result.physical!.stages.length} stage(s), ${result.plan!.mode} mode → ${relative}/\n  run all stages: node ${relative}/local.mjs\n${guaranteeLine(result.plan!)}${stateCheckLine(result.analysis)}`);
+        } else if (ms !== undefined && !args.json) process.stderr.write(`build failed after ${Math.round(ms)} ms; watching for changes\n`);
+        code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+      };
+      if (args.watch) {
+        await watchBuild(host, args.file, args.out, options, done);
+        code = EXIT.ok;
+        return;
       }
-      code = hasErrors(result.diagnostics) ? EXIT.diagnostics : EXIT.ok;
+      done(await build(host, args.file, args.out, options));
     })
     .command('check [file]', 'type-check and analyze only; write nothing', (y) => y
       .positional('file', fileArg)

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
-import { pipecModule, type Host } from '../host.ts';
+import { pipecModule, pipecRuntimeDir, type Host } from '../host.ts';
 import type { Manifest } from '../ir/emitted.ts';
 
 /** Resolves `pipec` and `pipec/...` to this compiler's copy. */
@@ -38,7 +38,9 @@ export function hostLoader(host: Host, virtual: Map<string, string> = new Map())
         return undefined;
       });
       build.onLoad({ filter: /\.(ts|mts|tsx|js|mjs)$/ }, (args) => {
-        const contents = virtual.get(args.path) ?? (args.path.startsWith(host.root + path.sep) && !args.path.includes(`${path.sep}node_modules${path.sep}`) ? host.readFile(args.path) : undefined);
+        // pipec's own runtime is not the user's: esbuild reads it from disk, which its incremental builds (watch) cache.
+        const userFile = args.path.startsWith(host.root + path.sep) && !args.path.includes(`${path.sep}node_modules${path.sep}`) && !args.path.startsWith(pipecRuntimeDir + path.sep);
+        const contents = virtual.get(args.path) ?? (userFile ? host.readFile(args.path) : undefined);
         if (contents === undefined) return undefined;
         return { contents, loader: /\.m?js$/.test(args.path) ? 'js' : 'ts', resolveDir: path.dirname(args.path) };
       });
@@ -69,6 +71,11 @@ const OPTIONAL_PACKAGES: ReadonlyArray<{ name: string; usedBy: (manifest: Manife
     stub: 'module.exports = { trace: { getSpan: () => undefined }, context: { active: () => undefined } };',
   },
 ];
+
+/** The OPTIONAL_PACKAGES a pipeline's bundles leave out. */
+export function stubbedPackages(manifest: Manifest): string[] {
+  return OPTIONAL_PACKAGES.filter((p) => !p.usedBy(manifest)).map((p) => p.name);
+}
 
 /** Replaces the OPTIONAL_PACKAGES the pipeline does not use with their stubs. */
 export function unusedPackageStubs(manifest: Manifest): Plugin {

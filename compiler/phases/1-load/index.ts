@@ -90,11 +90,15 @@ export function fromTsDiagnostic(host: Host, d: ts.Diagnostic): Diagnostic {
   };
 }
 
-/** Type-checks the pipeline file and everything it imports. */
-export function loadAndCheck(host: Host, entryFile: string): LoadedProgram {
+/**
+ * Type-checks the pipeline file and everything it imports. `oldProgram`, the
+ * previous build's (pipec build --watch), lets TypeScript reuse what did not
+ * change (with the parsed-file cache above, only edited files are parsed again).
+ */
+export function loadAndCheck(host: Host, entryFile: string, oldProgram?: ts.Program): LoadedProgram {
   const options = compilerOptions();
   const absolute = path.resolve(host.root, entryFile);
-  const program = ts.createProgram({ rootNames: [absolute], options, host: createTsHost(host, options) });
+  const program = ts.createProgram({ rootNames: [absolute], options, host: createTsHost(host, options), oldProgram });
   const entry = program.getSourceFile(absolute);
   const diagnostics: Diagnostic[] = [];
   if (!entry) {

@@ -17,15 +17,15 @@ import { DEFAULT_CHECKPOINT_INTERVAL } from '../../../runtime/internal/manifest.
 import { diagnostics, NO_LOCATION, type Diagnostic } from '../../diagnostics/index.ts';
 import { locationAt } from '../../diagnostics/location.ts';
 import { hostLoader, pipecResolver, REQUIRE_BANNER } from '../../esbuild/plugins.ts';
-import { displayPath, type Host } from '../../host.ts';
+import { displayPath, pipecRuntimeDir, type Host } from '../../host.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
 import { Evaluator, planTimeLimit } from './evaluate.ts';
 import { evaluationDiagnostics, type Locate } from './evaluation-diagnostics.ts';
 import { FrameMapper, locationOfConstruct } from './positions.ts';
 
-/** The result of planning. */
-export interface PlanResult { plan: LogicalPlan | null; diagnostics: Diagnostic[] }
+/** The result of planning; `inputs`: the user's files the module loaded (absolute), which a watch session watches. */
+export interface PlanResult { plan: LogicalPlan | null; diagnostics: Diagnostic[]; inputs?: string[] }
 
 /**
  * A plan's first half, which needs no type-checked program: the pipeline
@@ -38,15 +38,15 @@ export interface PlanStart {
   readonly entryFile: string;
   readonly tmpDir: string;
   readonly evaluator: Evaluator;
-  readonly bundled: Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] }>;
+  readonly bundled: Promise<esbuild.BuildResult & { outputFiles: esbuild.OutputFile[]; metafile: esbuild.Metafile }>;
 }
 
-/** Bundles the pipeline module and starts an evaluator for it. */
-export function startPlan(host: Host, entryFile: string): PlanStart {
+/** Bundles the pipeline module and starts an evaluator for it (or takes one started earlier: a watch session's). */
+export function startPlan(host: Host, entryFile: string, started?: Evaluator): PlanStart {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipec-plan-'));
-  const evaluator = new Evaluator(tmpDir);
+  const evaluator = started ?? new Evaluator(tmpDir);
   const bundled = esbuild.build({
-    entryPoints: [entryFile], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
+    entryPoints: [entryFile], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20', metafile: true,
     outfile: path.join(tmpDir, 'pipeline.mjs'), sourcemap: 'external', absWorkingDir: host.root, logLevel: 'silent',
     banner: { js: REQUIRE_BANNER }, plugins: [pipecResolver(), hostLoader(host)],
   });
@@ -102,6 +102,7 @@ export async function plan(loaded: LoadedProgram, start: PlanStart = startPlan(l
         nodes,
       },
       diagnostics: [],
+      inputs: Object.keys(result.metafile.inputs).map((f) => path.resolve(host.root, f)).filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`) && !f.startsWith(pipecRuntimeDir + path.sep)),
     };
   } catch (error) {
     if (error && typeof error === 'object' && 'errors' in error) {
