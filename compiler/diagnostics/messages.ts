@@ -124,6 +124,12 @@ export const DIAGNOSTIC_TABLE = {
     hint: "Pass the manifest.json of the deployed build with --previous <manifest.json>.",
     explanation: "`pipec build` checks state compatibility against the previous build's manifest.json: `--previous <manifest.json>`, or the one already in the output folder. The file must be a manifest written by pipec for the same pipeline.\n\n    npx pipec build pipeline.ts --previous deployed/manifest.json",
   },
+  invalidConnectorOption: {
+    code: 'PC1140', name: 'invalid_connector_option',
+    message: '{feature}.',
+    hint: '{hint}',
+    explanation: "A connector's options are checked at build time: an option it does not have (a misspelling would otherwise be ignored), a missing one it needs, or a value out of range. Server addresses and credentials are not options: they come from the environment at run time (PIPEC_MYSQL_URL, PIPEC_REDIS_URL).\n\n    const options = { table: 'scores', key: ['user'], batchsize: 500 };\n    stream.sink(mysql.upsert(options));   // PC1140: mysql.upsert has no option 'batchsize'",
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',

@@ -1,0 +1,167 @@
+/**
+ * `mysql.upsert`: rows written with batched `INSERT … ON DUPLICATE KEY
+ * UPDATE`; a change event (mysql.cdc) is applied by its op — insert and
+ * update write `after`, delete deletes `before` by key. Rows wait at most
+ * `flushInterval` (default 200 ms) or until `batchSize` (default 1,000) rows
+ * are pending, and every checkpoint flushes them before it completes.
+ *
+ * Pending rows are kept per key, the last change of a key replacing earlier
+ * ones, so a batch writes each key once and the pending memory is bounded by
+ * the number of keys. Writes are idempotent overwrites: after a restart the
+ * job replays what came after its checkpoint and writes the same values
+ * again, so the table's end state is exactly-once. A lost connection is
+ * retried with backoff (the batch waits, and so does a checkpoint), a row the
+ * server rejects goes to the dead-letter output with the server's message.
+ */
+import { parseDuration, type Duration } from '../../../api/duration.ts';
+import type { ChangeEvent } from './api.ts';
+import { connect, drop, mysqlServer, retrying, tableName, type Connection, type MysqlServer } from './connection.ts';
+import { deleteStatement, insertStatement, rowProblem, writeRows, type Row } from './statements.ts';
+import { tableInfo, type TableInfo } from './table-info.ts';
+import { rowText } from './table-source.ts';
+import type { SinkConnector, SinkContext } from '../types.ts';
+
+/** Whether a record is a mysql.cdc change event (applied by its op) rather than a row. */
+export function isChangeEvent(value: unknown): value is ChangeEvent<Row> {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Partial<ChangeEvent<Row>>;
+  return (v.op === 'insert' || v.op === 'update' || v.op === 'delete') && 'before' in v && 'after' in v && typeof v.source === 'object';
+}
+
+/** A key's identity for coalescing: its values as text, typed so 1 and '1' stay apart. */
+function keyIdentity(row: Row, key: readonly string[]): string {
+  return JSON.stringify(key.map((k) => {
+    const v = row[k];
+    return typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `x${Buffer.from(v).toString('hex')}` : v instanceof Date ? `d${v.getTime()}` : typeof v === 'number' ? `n${v}` : v;
+  }));
+}
+
+/** A pending change of one key. */
+interface Pending { delete: boolean; row: Row; position: number }
+
+/** Batched upserts into one table. */
+export class MysqlUpsertSink implements SinkConnector {
+  private pending = new Map<string, Pending>();
+  private writing: Promise<void> = Promise.resolve();
+  private failure: Error | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private connection: Connection | null = null;
+  private info: TableInfo | null = null;
+  private received = 0;
+  private readonly server: MysqlServer;
+  private readonly key: readonly string[];
+  private readonly batchSize: number;
+  private readonly flushInterval: number;
+  private readonly stopped = new AbortController();
+
+  constructor(private readonly ctx: SinkContext) {
+    const { key, batchSize = 1000, flushInterval = 200 } = ctx.options as { key: string[]; batchSize?: number; flushInterval?: Duration };
+    this.server = mysqlServer();
+    this.key = key;
+    this.batchSize = batchSize;
+    this.flushInterval = parseDuration(flushInterval);
+  }
+
+  write(value: unknown): void {
+    if (this.failure) throw this.failure;
+    const position = ++this.received;
+    let row: Row | null;
+    let remove = false;
+    if (isChangeEvent(value)) {
+      remove = value.op === 'delete';
+      row = remove ? value.before : value.after;
+    } else {
+      row = value as Row;
+    }
+    const missing = row && typeof row === 'object' ? this.key.filter((k) => row![k] === undefined || row![k] === null) : this.key;
+    if (!row || missing.length) {
+      this.reject(value, position, `the record has no value for key column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      return;
+    }
+    // The last change of a key wins; re-inserted so a batch writes keys in the order of their last change.
+    const id = keyIdentity(row, this.key);
+    this.pending.delete(id);
+    this.pending.set(id, { delete: remove, row, position });
+    if (this.pending.size >= this.batchSize) this.startBatch();
+    else this.timer ??= setTimeout(() => this.startBatch(), this.flushInterval);
+  }
+
+  private reject(value: unknown, position: number, reason: string): void {
+    this.ctx.deadLetter?.({ origin: `mysql.upsert ${String(this.ctx.options.table)}`, position, reason, raw: rowText(value) });
+  }
+
+  /** Hands the pending changes to the writer (one batch at a time, in order). */
+  private startBatch(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.writing = this.writing.then(() => this.writeBatch(batch)).catch((error: unknown) => { this.failure ??= error as Error; });
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.failure) return;
+    const info = this.info ??= await retrying(this.server, this.ctx.log, 'mysql.upsert', async () => {
+      const name = tableName(this.server, String(this.ctx.options.table));
+      return tableInfo(await this.open(), name.db, name.table).catch((error) => { this.lost(); throw error; });
+    }, this.stopped.signal);
+    const upserts: Row[] = [];
+    const deletes: Row[] = [];
+    const positions = new Map<Row, number>();
+    for (const change of batch) {
+      const problem = change.delete ? null : rowProblem(info, change.row);
+      if (problem) { this.reject(change.row, change.position, problem); continue; }
+      positions.set(change.row, change.position);
+      (change.delete ? deletes : upserts).push(change.row);
+    }
+    const rejected = new Set<Row>();
+    await retrying(this.server, this.ctx.log, `mysql.upsert into ${info.name}`, async () => {
+      try {
+        const connection = await this.open();
+        // Each key once per batch, so upserts and deletes do not depend on each other's order.
+        const todo = upserts.filter((r) => !rejected.has(r));
+        if (todo.length) await writeRows(connection, todo, this.batchSize, (rows) => insertStatement(info, rows, this.key), (row, message) => { rejected.add(row); this.reject(row, positions.get(row) ?? 0, message); });
+        if (deletes.length) await writeRows(connection, deletes, this.batchSize, (rows) => deleteStatement(info, this.key, rows), (row, message) => this.reject(row, positions.get(row) ?? 0, message));
+      } catch (error) {
+        this.lost();
+        throw error;
+      }
+    }, this.stopped.signal);
+  }
+
+  private async open(): Promise<Connection> {
+    this.connection ??= await connect(this.server);
+    return this.connection;
+  }
+
+  private lost(): void {
+    drop(this.connection);
+    this.connection = null;
+  }
+
+  async flush(): Promise<void> {
+    this.startBatch();
+    await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      this.stopped.abort();
+      await this.connection?.end().catch(() => undefined);
+      this.connection = null;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending.clear();
+    this.stopped.abort();
+    await this.writing.catch(() => undefined);
+    this.lost();
+  }
+}
