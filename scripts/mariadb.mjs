@@ -6,7 +6,8 @@
 //   node scripts/mariadb.mjs down   stop it
 // It listens on 127.0.0.1:13306 (PIPEC_MARIADB_PORT to change), user root without a password;
 // tests use PIPEC_MYSQL_URL=mysql://root@127.0.0.1:13306/. Everything lives in .mariadb/
-// (data, binlogs, socket, pid, error log). `up` prints nothing on stdout; it exits 0 when the
+// (data, binlogs, socket, pid, error log; PIPEC_MARIADB_HOME for another folder, as a test
+// that takes its own server down does). `up` prints nothing on stdout; it exits 0 when the
 // server answers, and says "started" on stderr only when it started one (scripts/test.mjs
 // stops only what it started).
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const home = path.join(root, '.mariadb');
+const home = path.resolve(process.env.PIPEC_MARIADB_HOME ?? path.join(root, '.mariadb'));
 const dataDir = path.join(home, 'data');
 const port = Number(process.env.PIPEC_MARIADB_PORT ?? 13306);
 const socket = path.join(home, 'mariadb.sock');

@@ -1,7 +1,8 @@
 /**
  * `mysql.upsert`: rows written with batched `INSERT … ON DUPLICATE KEY
  * UPDATE`; a change event (mysql.cdc) is applied by its op — insert and
- * update write `after`, delete deletes `before` by key. Rows wait at most
+ * update write `after` (an update that changed the key also deletes
+ * `before`'s), delete deletes `before` by key. Rows wait at most
  * `flushInterval` (default 200 ms) or until `batchSize` (default 1,000) rows
  * are pending, and every checkpoint flushes them before it completes.
  *
@@ -65,20 +66,21 @@ export class MysqlUpsertSink implements SinkConnector {
   write(value: unknown): void {
     if (this.failure) throw this.failure;
     const position = ++this.received;
-    let row: Row | null;
-    let remove = false;
-    if (isChangeEvent(value)) {
-      remove = value.op === 'delete';
-      row = remove ? value.before : value.after;
-    } else {
-      row = value as Row;
-    }
-    const missing = row && typeof row === 'object' ? this.key.filter((k) => row![k] === undefined || row![k] === null) : this.key;
+    if (!isChangeEvent(value)) { this.change(value as Row, false, value, position); return; }
+    if (value.op === 'delete') { this.change(value.before, true, value, position); return; }
+    // An update that changed the key moves the row: the old key is deleted.
+    if (value.op === 'update' && value.before && value.after && keyIdentity(value.before, this.key) !== keyIdentity(value.after, this.key)) this.change(value.before, true, value, position);
+    this.change(value.after, false, value, position);
+  }
+
+  /** Queues the upsert or delete of one row's key (the last change of a key replaces earlier ones). */
+  private change(row: Row | null, remove: boolean, record: unknown, position: number): void {
+    const missing = row && typeof row === 'object' ? this.key.filter((k) => row[k] === undefined || row[k] === null) : this.key;
     if (!row || missing.length) {
-      this.reject(value, position, `the record has no value for key column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      this.reject(record, position, `the record has no value for key column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
       return;
     }
-    // The last change of a key wins; re-inserted so a batch writes keys in the order of their last change.
+    // Re-inserted so a batch writes keys in the order of their last change.
     const id = keyIdentity(row, this.key);
     this.pending.delete(id);
     this.pending.set(id, { delete: remove, row, position });
