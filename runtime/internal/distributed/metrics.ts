@@ -63,7 +63,8 @@ export class WorkerMetrics {
   listen(port: number, log: Logger): void {
     this.server = http.createServer(async (req, res) => {
       if (req.url === '/healthz') {
-        const problem = this.health() ?? unreachableServerProblem();
+        // A database that is down is named first: it is usually why the worker is stuck (its checkpoints wait for it).
+        const problem = unreachableServerProblem() ?? this.health();
         res.writeHead(problem === null ? 200 : 503, { 'content-type': 'text/plain' }).end(problem === null ? 'ok\n' : `${problem}\n`);
         return;
       }
