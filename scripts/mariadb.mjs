@@ -76,6 +76,7 @@ async function up() {
     '--bind-address=127.0.0.1', `--port=${port}`, '--skip-name-resolve',
     // What mysql.cdc needs: a ROW binlog with full row images (MariaDB's GTIDs are on with the binlog).
     `--log-bin=${path.join(home, 'binlog', 'mariadb-bin')}`, '--binlog-format=ROW', '--binlog-row-image=FULL', '--server-id=1',
+    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--max-connections=300',
     `--log-error=${path.join(home, 'mariadbd.err')}`,
   ], { detached: true, stdio: ['ignore', out, out] });

@@ -237,9 +237,9 @@ export class MysqlInsertSink implements SinkConnector {
     if (this.checkpointed) {
       for (const epoch of this.epochs) if (!epoch.prepared) this.enqueue(async () => { if (!epoch.prepared) await this.prepare(epoch); });
       await this.chain;
-    } else if (this.batch) {
+    } else if (this.batch || this.rows.length) {
       this.writeBatchRows();
-      await this.batch.writing;
+      await this.batch!.writing;
     }
     if (this.failure) throw this.failure;
   }

@@ -24,6 +24,12 @@ export function rowProblem(info: TableInfo, row: Row): string | null {
   return null;
 }
 
+/** A value for a column: as sqlLiteral writes it, except that a boolean in a JSON column is JSON's true or false (not 1 or 0). */
+function columnLiteral(info: TableInfo, column: string, value: unknown): string {
+  if (typeof value === 'boolean' && info.json.has(column)) return value ? "'true'" : "'false'";
+  return sqlLiteral(value);
+}
+
 /** The columns a batch writes: every field any of its rows has, in the table's column order. */
 function columnsOf(info: TableInfo, rows: readonly Row[]): string[] {
   const present = new Set<string>();
@@ -34,7 +40,7 @@ function columnsOf(info: TableInfo, rows: readonly Row[]): string[] {
 /** `INSERT INTO t (cols) VALUES (...), ...` (a field a row lacks is DEFAULT); with `upsertKey`, `ON DUPLICATE KEY UPDATE` of the other columns. */
 export function insertStatement(info: TableInfo, rows: readonly Row[], upsertKey?: readonly string[]): string {
   const columns = columnsOf(info, rows);
-  const values = rows.map((row) => `(${columns.map((c) => sqlLiteral(row[c])).join(',')})`).join(',');
+  const values = rows.map((row) => `(${columns.map((c) => columnLiteral(info, c, row[c])).join(',')})`).join(',');
   let sql = `INSERT INTO ${info.sql} (${columns.map(quoteId).join(',')}) VALUES ${values}`;
   if (upsertKey) {
     const updated = columns.filter((c) => !upsertKey.includes(c));

@@ -1,6 +1,7 @@
 /**
  * What the connectors need to know about a table, from information_schema:
- * its columns (name → data type) and its primary key (in key order), and the
+ * its columns (name → data type), its primary key (in key order) and its
+ * JSON columns, and the
  * keyset query that reads it in primary-key chunks (`WHERE key > last ORDER
  * BY key LIMIT n`, with the row comparison spelled out so every server uses
  * the index).
@@ -17,6 +18,8 @@ export interface TableInfo {
   readonly columns: ReadonlyMap<string, string>;
   /** The primary key's columns in key order (empty: the table has none). */
   readonly primaryKey: readonly string[];
+  /** JSON columns (MySQL's JSON type; MariaDB's JSON is LONGTEXT with a json_valid check). */
+  readonly json: ReadonlySet<string>;
 }
 
 /** Reads a table's columns and primary key; a table that does not exist is an error saying so. */
@@ -26,10 +29,19 @@ export async function tableInfo(connection: Connection, db: string, table: strin
   if (columns.length === 0) throw new Error(`table ${db}.${table} does not exist (or this user cannot see it)`);
   const [key] = await connection.query<Array<{ name: string } & import('mysql2').RowDataPacket>>(
     "SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION", [db, table]);
+  const json = new Set(columns.filter((c) => String(c.type).toLowerCase() === 'json').map((c) => String(c.name)));
+  // MariaDB: JSON columns are LONGTEXT with a CHECK (json_valid(`column`)) constraint (information_schema has it since 10.2).
+  const [checks] = await connection.query<Array<{ clause: string } & import('mysql2').RowDataPacket>>(
+    'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [db, table]).catch(() => [[]] as unknown as [Array<{ clause: string } & import('mysql2').RowDataPacket>]);
+  for (const { clause } of checks) {
+    const match = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(clause).trim());
+    if (match) json.add(match[1].replace(/``/g, '`'));
+  }
   return {
     sql: `${quoteId(db)}.${quoteId(table)}`, name: `${db}.${table}`,
     columns: new Map(columns.map((c) => [String(c.name), String(c.type).toLowerCase()])),
     primaryKey: key.map((k) => String(k.name)),
+    json,
   };
 }
 
