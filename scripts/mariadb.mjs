@@ -75,7 +75,8 @@ async function up() {
     '--no-defaults', `--datadir=${dataDir}`, '--user=root', `--socket=${socket}`, `--pid-file=${pidFile}`,
     '--bind-address=127.0.0.1', `--port=${port}`, '--skip-name-resolve',
     // What mysql.cdc needs: a ROW binlog with full row images (MariaDB's GTIDs are on with the binlog).
-    `--log-bin=${path.join(home, 'binlog', 'mariadb-bin')}`, '--binlog-format=ROW', '--binlog-row-image=FULL', '--server-id=1',
+    // PIPEC_MARIADB_BINLOG=off starts a server without one (the test of the error that says how to enable it).
+    ...(process.env.PIPEC_MARIADB_BINLOG === 'off' ? ['--skip-log-bin'] : [`--log-bin=${path.join(home, 'binlog', 'mariadb-bin')}`, '--binlog-format=ROW', '--binlog-row-image=FULL', '--server-id=1']),
     '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
     '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--max-connections=300',
     `--log-error=${path.join(home, 'mariadbd.err')}`,

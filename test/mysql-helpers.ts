@@ -41,11 +41,11 @@ export async function freePort(): Promise<number> {
   return new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 }
 
-/** A MariaDB of one test, in its own folder on its own port: `kill()` it (SIGKILL) and `start()` it again on the same data. */
-export async function ownMariadb(): Promise<{ url: string; port: number; start(): void; kill(): void; stop(): void }> {
+/** A MariaDB of one test, in its own folder on its own port (with a ROW binlog unless `binlog: false`): `kill()` it (SIGKILL) and `start()` it again on the same data. */
+export async function ownMariadb(options: { binlog?: boolean } = {}): Promise<{ url: string; port: number; start(): void; kill(): void; stop(): void }> {
   const port = await freePort();
   const home = tempDir('pipec-mariadb-');
-  const env = { ...process.env, PIPEC_MARIADB_PORT: String(port), PIPEC_MARIADB_HOME: home };
+  const env = { ...process.env, PIPEC_MARIADB_PORT: String(port), PIPEC_MARIADB_HOME: home, ...(options.binlog === false ? { PIPEC_MARIADB_BINLOG: 'off' } : {}) };
   const start = () => { execFileSync(process.execPath, [script, 'up'], { env, stdio: 'inherit' }); };
   const pid = () => Number(execFileSync('cat', [path.join(home, 'mariadb.pid')], { encoding: 'utf8' }));
   const kill = () => { try { process.kill(pid(), 'SIGKILL'); } catch { /* gone */ } };
