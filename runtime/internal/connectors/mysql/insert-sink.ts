@@ -31,7 +31,7 @@
 import crypto from 'node:crypto';
 import type { RowDataPacket } from 'mysql2';
 import { connect, drop, isRetryable, mysqlServer, retrying, serverMessage, tableName, type Connection, type MysqlServer } from './connection.ts';
-import { insertStatement, rowProblem, writeRows, type Row } from './statements.ts';
+import { insertStatement, prepareRows, writeRows, type PreparedRows, type Row } from './statements.ts';
 import { tableInfo, type TableInfo } from './table-info.ts';
 import { rowText } from './table-source.ts';
 import type { SinkConnector, SinkContext } from '../types.ts';
@@ -103,14 +103,9 @@ export class MysqlInsertSink implements SinkConnector {
     return this.info;
   }
 
-  /** The rows that can be written (the others are dead letters: a field that is no column, a value SQL cannot hold). */
-  private writable(info: TableInfo, rows: Row[], rejected: Set<Row>): Row[] {
-    return rows.filter((row) => {
-      if (rejected.has(row)) return false;
-      const problem = rowProblem(info, row);
-      if (problem) { rejected.add(row); this.reject(row, problem); }
-      return problem === null;
-    });
+  /** The rows that can be written, as SQL (the others are dead letters, once: a field that is no column, a value SQL cannot hold). */
+  private writable(info: TableInfo, rows: Row[], rejected: Set<Row>): PreparedRows {
+    return prepareRows(info, rejected.size ? rows.filter((row) => !rejected.has(row)) : rows, (row, reason) => { rejected.add(row); this.reject(row, reason); });
   }
 
   // ---- checkpointed (two-phase commit) ----
@@ -199,9 +194,9 @@ export class MysqlInsertSink implements SinkConnector {
           return;
         }
         const info = await this.tableInfo(connection);
-        const rows = this.writable(info, epoch.rows, epoch.rejected);
+        const prepared = this.writable(info, epoch.rows, epoch.rejected);
         await connection.query(`XA START ${this.xid(epoch.number)}`);
-        await writeRows(connection, rows, this.batchSize, (batch) => insertStatement(info, batch), (row, message) => { epoch.rejected.add(row); this.reject(row, message); });
+        await writeRows(connection, prepared.items, this.batchSize, (items) => insertStatement(info, prepared.columns, items), (item, message) => { epoch.rejected.add(item.row); this.reject(item.row, message); });
         await connection.query(`XA END ${this.xid(epoch.number)}`);
         await connection.query(`XA PREPARE ${this.xid(epoch.number)}`);
         epoch.connection = connection;
@@ -258,7 +253,8 @@ export class MysqlInsertSink implements SinkConnector {
         await batch.connection.query('START TRANSACTION');
       }
       const info = await this.tableInfo(batch.connection);
-      await writeRows(batch.connection, this.writable(info, rows, new Set()), this.batchSize, (b) => insertStatement(info, b), (row, message) => this.reject(row, message));
+      const prepared = this.writable(info, rows, new Set());
+      await writeRows(batch.connection, prepared.items, this.batchSize, (items) => insertStatement(info, prepared.columns, items), (item, message) => this.reject(item.row, message));
     }).catch((error: unknown) => {
       this.failure ??= isRetryable(error) ? new Error(`mysql.insert lost its connection during a batch job; its transaction is rolled back, run the job again (${serverMessage(error)})`) : error as Error;
     });

@@ -17,7 +17,7 @@
 import { parseDuration, type Duration } from '../../../api/duration.ts';
 import type { ChangeEvent } from './api.ts';
 import { connect, drop, mysqlServer, retrying, tableName, type Connection, type MysqlServer } from './connection.ts';
-import { deleteStatement, insertStatement, rowProblem, writeRows, type Row } from './statements.ts';
+import { deleteStatement, insertStatement, prepareRows, writeRows, type Row } from './statements.ts';
 import { tableInfo, type TableInfo } from './table-info.ts';
 import { rowText } from './table-source.ts';
 import type { SinkConnector, SinkContext } from '../types.ts';
@@ -29,12 +29,21 @@ export function isChangeEvent(value: unknown): value is ChangeEvent<Row> {
   return (v.op === 'insert' || v.op === 'update' || v.op === 'delete') && 'before' in v && 'after' in v && typeof v.source === 'object';
 }
 
-/** A key's identity for coalescing: its values as text, typed so 1 and '1' stay apart. */
+/** One key value's identity: its text, typed so 1 and '1' stay apart. */
+function keyPart(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint') return `n${v}`;
+  if (typeof v === 'string') return `s${v}`;
+  if (v instanceof Uint8Array) return `x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  if (v instanceof Date) return `d${v.getTime()}`;
+  return `j${JSON.stringify(v)}`;
+}
+
+/** A key's identity for coalescing. */
 function keyIdentity(row: Row, key: readonly string[]): string {
-  return JSON.stringify(key.map((k) => {
-    const v = row[k];
-    return typeof v === 'bigint' ? `n${v}` : v instanceof Uint8Array ? `x${Buffer.from(v).toString('hex')}` : v instanceof Date ? `d${v.getTime()}` : typeof v === 'number' ? `n${v}` : v;
-  }));
+  if (key.length === 1) return keyPart(row[key[0]]);
+  let id = '';
+  for (const k of key) { const part = keyPart(row[k]); id += `${part.length}:${part}`; }
+  return id;
 }
 
 /** A pending change of one key. */
@@ -112,18 +121,17 @@ export class MysqlUpsertSink implements SinkConnector {
     const deletes: Row[] = [];
     const positions = new Map<Row, number>();
     for (const change of batch) {
-      const problem = change.delete ? null : rowProblem(info, change.row);
-      if (problem) { this.reject(change.row, change.position, problem); continue; }
       positions.set(change.row, change.position);
       (change.delete ? deletes : upserts).push(change.row);
     }
+    const prepared = prepareRows(info, upserts, (row, reason) => this.reject(row, positions.get(row) ?? 0, reason));
     const rejected = new Set<Row>();
     await retrying(this.server, this.ctx.log, `mysql.upsert into ${info.name}`, async () => {
       try {
         const connection = await this.open();
         // Each key once per batch, so upserts and deletes do not depend on each other's order.
-        const todo = upserts.filter((r) => !rejected.has(r));
-        if (todo.length) await writeRows(connection, todo, this.batchSize, (rows) => insertStatement(info, rows, this.key), (row, message) => { rejected.add(row); this.reject(row, positions.get(row) ?? 0, message); });
+        const todo = rejected.size ? prepared.items.filter((i) => !rejected.has(i.row)) : prepared.items;
+        if (todo.length) await writeRows(connection, todo, this.batchSize, (items) => insertStatement(info, prepared.columns, items, this.key), (item, message) => { rejected.add(item.row); this.reject(item.row, positions.get(item.row) ?? 0, message); });
         if (deletes.length) await writeRows(connection, deletes, this.batchSize, (rows) => deleteStatement(info, this.key, rows), (row, message) => this.reject(row, positions.get(row) ?? 0, message));
       } catch (error) {
         this.lost();
