@@ -40,11 +40,13 @@ async function createTables(sql: mysql.Connection, count: number): Promise<void>
 }
 
 /** Random changes to `items` until stopped: inserts, updates (also of the primary key), deletes, some in multi-statement transactions. */
-function startWriter(sql: mysql.Connection, firstId: number, existing: number[]): { stop(): Promise<number>; times: number[] } {
+function startWriter(sql: mysql.Connection, firstId: number, existing: number[]): { stop(): Promise<number>; times: number[]; removed: Set<number> } {
   let stopped = false;
   let next = firstId;
   const ids = new Set(existing);
   const times: number[] = [];
+  /** Keys deleted (or moved to another key). */
+  const removed = new Set<number>();
   const pick = () => { const list = [...ids]; return list[Math.floor(Math.random() * list.length)]; };
   const one = async () => {
     const r = Math.random();
@@ -59,11 +61,11 @@ function startWriter(sql: mysql.Connection, firstId: number, existing: number[])
       const from = pick();
       const to = next++;
       await sql.query('UPDATE items SET id = ? WHERE id = ?', [to, from]);
-      ids.delete(from); ids.add(to);
+      ids.delete(from); ids.add(to); removed.add(from);
     } else {
       const id = pick();
       await sql.query('DELETE FROM items WHERE id = ?', [id]);
-      ids.delete(id);
+      ids.delete(id); removed.add(id);
     }
   };
   const done = (async () => {
@@ -83,7 +85,7 @@ function startWriter(sql: mysql.Connection, firstId: number, existing: number[])
     }
     return count;
   })();
-  return { stop: async () => { stopped = true; return done; }, times };
+  return { stop: async () => { stopped = true; return done; }, times, removed };
 }
 
 /** Replays change events strictly onto an empty table; returns the rows and every inconsistency found. */
@@ -111,30 +113,35 @@ async function table(sql: mysql.Connection, name: string): Promise<Map<number, s
   return new Map((await rows<Item>(sql, `SELECT * FROM ${name} ORDER BY id`)).map((r) => [Number(r.id), text(r)]));
 }
 
-/** The first rows in which two tables (JSON of [id, row] pairs) differ, as short strings (a whole table in a failure message stalls the runner). */
-function difference(actualJson: string, expectedJson: string): string[] {
+/**
+ * The first rows in which two tables (JSON of [id, row] pairs) differ, as short strings (a whole table in a
+ * failure message stalls the runner); rows of `actual` that the source no longer has are allowed when
+ * `staleAllowed(id)` says so.
+ */
+function difference(actualJson: string, expectedJson: string, staleAllowed: (id: number) => boolean = () => false): string[] {
   const actual = new Map(JSON.parse(actualJson) as Array<[number, string]>);
   const expected = new Map(JSON.parse(expectedJson) as Array<[number, string]>);
   const out: string[] = [];
   for (const [id, row] of expected) if (actual.get(id) !== row) out.push(`${id}: expected ${row}, got ${actual.get(id) ?? 'nothing'}`);
-  for (const [id, row] of actual) if (!expected.has(id)) out.push(`${id}: not in the source, got ${row}`);
+  for (const [id, row] of actual) if (!expected.has(id) && !staleAllowed(id)) out.push(`${id}: not in the source, got ${row}`);
   return out.slice(0, 8);
 }
 
 /** Waits until the mirror and the replayed event log both hold what the source holds. */
-async function converge(sql: mysql.Connection, readEvents: () => Promise<string[]>, log: () => string): Promise<{ problems: string[]; snapshotRows: number; events: number }> {
+async function converge(sql: mysql.Connection, readEvents: () => Promise<string[]>, log: () => string, staleAllowed?: (id: number) => boolean): Promise<{ problems: string[]; snapshotRows: number; events: number; stale: number }> {
   const source = await table(sql, 'items');
   const expected = JSON.stringify([...source]);
   const deadline = Date.now() + 90_000;
-  let last = { mirror: '', replayed: '', problems: [] as string[], snapshotRows: 0, events: 0 };
+  let last = { mirror: '', replayed: '', problems: [] as string[], snapshotRows: 0, events: 0, stale: 0 };
   while (Date.now() < deadline) {
     const events = await readEvents();
     const r = replay(events);
-    last = { mirror: JSON.stringify([...(await table(sql, 'mirror'))]), replayed: JSON.stringify([...r.state].sort((a, b) => a[0] - b[0])), problems: r.problems, snapshotRows: r.snapshotRows, events: events.length };
-    if (last.mirror === expected && last.replayed === expected) break;
+    const mirror = await table(sql, 'mirror');
+    last = { mirror: JSON.stringify([...mirror]), replayed: JSON.stringify([...r.state].sort((a, b) => a[0] - b[0])), problems: r.problems, snapshotRows: r.snapshotRows, events: events.length, stale: [...mirror.keys()].filter((id) => !source.has(id)).length };
+    if (difference(last.mirror, expected, staleAllowed).length === 0 && last.replayed === expected) break;
     await sleep(500);
   }
-  assert.deepEqual(difference(last.mirror, expected), [], `the mirror equals the source table\n${log().slice(-3000)}`);
+  assert.deepEqual(difference(last.mirror, expected, staleAllowed), [], `the mirror equals the source table\n${log().slice(-3000)}`);
   assert.deepEqual(difference(last.replayed, expected), [], `the replayed change log (${last.events} events) equals the source table\n${log().slice(-3000)}`);
   return last;
 }
@@ -230,9 +237,12 @@ test('mysql.cdc resumes from its checkpoint after kill -9 (local.mjs, during the
   assert.match(logs[2].join(''), /"phase":"binlog"/, 'the third run resumed in the binlog');
   await sleep(1000);
   const writes = await writer.stop();
-  const result = await converge(db.sql, fileLines(events), log);
+  // A restart during the snapshot reads the rest of the table at a newer point: the change log stays
+  // exactly-once, but the idempotent mirror may keep rows the killed run wrote after its last
+  // checkpoint that were deleted before the restart (README: mysql.cdc). Only those may be extra.
+  const result = await converge(db.sql, fileLines(events), log, midSnapshot ? (id) => writer.removed.has(id) : undefined);
   const resumedSnapshot = /"segment":2/.test(logs[1].join(''));
-  process.stderr.write(`  ${writes} writes, ${result.events} events; first kill ${midSnapshot ? 'during the snapshot' : 'after it'}${resumedSnapshot ? ', resumed the snapshot in a second segment' : ''}\n`);
+  process.stderr.write(`  ${writes} writes, ${result.events} events; first kill ${midSnapshot ? 'during the snapshot' : 'after it'}${resumedSnapshot ? ', resumed the snapshot in a second segment' : ''}, ${result.stale} stale mirror rows\n`);
   assert.deepEqual(result.problems.slice(0, 5), [], `no change event missing or doubled\n${log().slice(-2000)}`);
   assert.equal(await stop(job, 'SIGTERM'), 0, log().slice(-2000));
 });

@@ -23,7 +23,7 @@ export interface ChangeSource {
   /** The binlog file and the position after the change's event (snapshot rows: the snapshot's binlog position). */
   file: string;
   position: number;
-  /** When the transaction was committed (ms since the epoch; for snapshot rows, when the snapshot started). */
+  /** The binlog event's time (ms since the epoch; the server writes it when the statement runs); for snapshot rows, when the snapshot started. */
   ts: number;
 }
 
