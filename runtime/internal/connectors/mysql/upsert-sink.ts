@@ -17,7 +17,7 @@
 import { parseDuration, type Duration } from '../../../api/duration.ts';
 import type { ChangeEvent } from './api.ts';
 import { connect, drop, mysqlServer, retrying, tableName, type Connection, type MysqlServer } from './connection.ts';
-import { deleteStatement, insertStatement, prepareRows, writeRows, type Row } from './statements.ts';
+import { deleteStatement, insertStatement, prepareRows, writeRows, type PreparedRows, type Row } from './statements.ts';
 import { tableInfo, type TableInfo } from './table-info.ts';
 import { rowText } from './table-source.ts';
 import type { SinkConnector, SinkContext } from '../types.ts';
@@ -108,15 +108,13 @@ export class MysqlUpsertSink implements SinkConnector {
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
-    this.writing = this.writing.then(() => this.writeBatch(batch)).catch((error: unknown) => { this.failure ??= error as Error; });
+    // Once the table is known, the batch's SQL is made now, while the previous batch is still being written.
+    const made = this.info ? this.makeBatch(this.info, batch) : null;
+    this.writing = this.writing.then(() => this.writeBatch(batch, made)).catch((error: unknown) => { this.failure ??= error as Error; });
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
-    if (this.failure) return;
-    const info = this.info ??= await retrying(this.server, this.ctx.log, 'mysql.upsert', async () => {
-      const name = tableName(this.server, String(this.ctx.options.table));
-      return tableInfo(await this.open(), name.db, name.table).catch((error) => { this.lost(); throw error; });
-    }, this.stopped.signal);
+  /** A batch's rows as SQL (rows that cannot be written are dead letters now), and its deletes. */
+  private makeBatch(info: TableInfo, batch: Pending[]): { prepared: PreparedRows; deletes: Row[]; positions: Map<Row, number> } {
     const upserts: Row[] = [];
     const deletes: Row[] = [];
     const positions = new Map<Row, number>();
@@ -124,7 +122,16 @@ export class MysqlUpsertSink implements SinkConnector {
       positions.set(change.row, change.position);
       (change.delete ? deletes : upserts).push(change.row);
     }
-    const prepared = prepareRows(info, upserts, (row, reason) => this.reject(row, positions.get(row) ?? 0, reason));
+    return { prepared: prepareRows(info, upserts, (row, reason) => this.reject(row, positions.get(row) ?? 0, reason)), deletes, positions };
+  }
+
+  private async writeBatch(batch: Pending[], made: ReturnType<MysqlUpsertSink['makeBatch']> | null): Promise<void> {
+    if (this.failure) return;
+    const info = this.info ??= await retrying(this.server, this.ctx.log, 'mysql.upsert', async () => {
+      const name = tableName(this.server, String(this.ctx.options.table));
+      return tableInfo(await this.open(), name.db, name.table).catch((error) => { this.lost(); throw error; });
+    }, this.stopped.signal);
+    const { prepared, deletes, positions } = made ?? this.makeBatch(info, batch);
     const rejected = new Set<Row>();
     await retrying(this.server, this.ctx.log, `mysql.upsert into ${info.name}`, async () => {
       try {
