@@ -12,6 +12,7 @@ import { checkpointBench } from './checkpoint/index.ts';
 import { joinsBench } from './joins/index.ts';
 import { asyncBench } from './async/index.ts';
 import { peersBench } from './peers/index.ts';
+import { mysqlBench } from './mysql/index.ts';
 
 type Bench = (o: { records: number; rounds: number }) => Promise<void>;
 
@@ -26,6 +27,7 @@ const benches: Record<string, { run: Bench; records: number; rounds: number }> =
   joins: { run: joinsBench, records: 1_000_000, rounds: 5 },
   async: { run: asyncBench, records: 200_000, rounds: 3 },
   peers: { run: peersBench, records: 1_000_000, rounds: 3 },
+  mysql: { run: mysqlBench, records: 200_000, rounds: 3 },
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });

@@ -148,6 +148,12 @@ export const DIAGNOSTIC_TABLE = {
     hint: 'One name is one metric on /metrics, with one type, one set of labels and one help text: give this one another name, or use it the same way in both places.',
     explanation: "Several operators may share a user metric (each gets series of its own through the operator labels), but only with the same type, labels and help text: Prometheus keeps one type and one help per metric name, and one set of label names per metric.\n\n    ctx.metrics.counter('errors').inc();     // in one process function\n    ctx.metrics.gauge('errors').set(3);      // PC1151 in another",
   },
+  invalidConnectorOption: {
+    code: 'PC1160', name: 'invalid_connector_option',
+    message: '{feature}.',
+    hint: '{hint}',
+    explanation: "A connector's options are checked at build time: an option it does not have (a misspelling would otherwise be ignored), a missing one it needs, or a value out of range. Server addresses and credentials are not options: they come from the environment at run time (PIPEC_MYSQL_URL, PIPEC_REDIS_URL).\n\n    const options = { table: 'scores', key: ['user'], batchsize: 500 };\n    stream.sink(mysql.upsert(options));   // PC1160: mysql.upsert has no option 'batchsize'",
+  },
   notSupportedYet: {
     code: 'PC1900', name: 'not_supported_yet',
     message: '{feature} is not supported by this version of pipec yet.',

@@ -13,8 +13,8 @@ export { generator, type GeneratorOptions } from '../internal/connectors/generat
 export { file, type FileConnector, type FileOptions, type CsvOptions } from '../internal/connectors/file/api.ts';
 export { print } from '../internal/connectors/print/api.ts';
 export { kafka, type Codec, type KafkaFormat, type KafkaSourceOptions, type KafkaSinkOptions } from '../internal/connectors/kafka/api.ts';
-export { mysql, type ChangeEvent, type MysqlSinkOptions } from '../internal/connectors/mysql/api.ts';
-export { redis } from '../internal/connectors/redis/api.ts';
+export { mysql, type ChangeEvent, type ChangeSource, type CdcStartFrom, type MysqlCdcOptions, type MysqlSinkOptions, type MysqlTableOptions } from '../internal/connectors/mysql/api.ts';
+export { redis, type RedisHsetOptions, type RedisSetOptions, type RedisValue } from '../internal/connectors/redis/api.ts';
 export { windows, type WindowAssigner, type TimeWindowAssigner, type CountWindowAssigner, type TimeDomain } from './windows.ts';
 export { agg, type BuiltinAggregate, type TopEntry } from './agg.ts';
 export { sideOutput } from './functions.ts';

@@ -129,7 +129,7 @@ export interface Manifest {
   stages: ManifestStage[];
   edges: ManifestEdge[];
   nodes: ManifestNode[];
-  /** Per `file.csv` source node id: the declared type of each column (see SourceContext.columnTypes). */
+  /** Per `file.csv` and database source node id: the declared type of each column (see SourceContext.columnTypes). */
   columnTypes?: Record<number, Record<string, string>>;
   /** sha256 over the plan, the generated code and the record types: identical builds have identical hashes. */
   contentHash: string;

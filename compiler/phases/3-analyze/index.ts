@@ -3,7 +3,7 @@
  * the whole job: file sinks against inputs and each other, unique operator
  * uids, state kept across an upgrade from the previous build), for every user
  * function the decision to inline its body or call it by reference, the
- * declared column types of CSV sources, each stateful operator's state, and
+ * declared column types of CSV and database sources, each stateful operator's state, and
  * the user metrics' literal names (PC1150, PC1151).
  *
  * In: LoadedProgram (AST + checker), LogicalPlan, and optionally the previous
@@ -18,6 +18,7 @@ import type { LogicalPlan } from '../../ir/logical-plan.ts';
 import type { LoadedProgram } from '../1-load/index.ts';
 import type { AnalyzeContext, VisitedNode, Visitor } from './context.ts';
 import { csvColumnTypes } from './csv-columns.ts';
+import { rowColumnTypes } from './row-types.ts';
 import { checkFileSinks } from './files.ts';
 import { checkMetrics } from './metrics.ts';
 import { edgeSchemas } from './edge-types.ts';
@@ -86,7 +87,7 @@ export function analyze(loaded: LoadedProgram, plan: LogicalPlan, options: Analy
     const call = callAt(node.site);
     visited.push({ node, call });
     (visitors[node.kind] as Visitor | undefined)?.({ node, call }, ctx);
-    const columns = csvColumnTypes({ node, call }, ctx);
+    const columns = csvColumnTypes({ node, call }, ctx) ?? rowColumnTypes({ node, call }, ctx);
     if (columns) columnTypes[node.id] = columns;
     if (node.kind !== 'sink' && !consumers.has(node.id)) {
       const location = call ? locationOfNode(loaded.host, calleeName(call)) : node.site ? locationAt(loaded, node.site) : NO_LOCATION;

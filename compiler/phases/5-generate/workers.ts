@@ -5,6 +5,7 @@
  * else the single-process runner. Read by the bundle entries and by the
  * deployment files, which must agree.
  */
+import { connectorDefinition } from '../../../runtime/internal/connectors/registry.ts';
 import type { LogicalPlan } from '../../ir/logical-plan.ts';
 
 export function runsKafkaWorker(plan: LogicalPlan, stage: { nodes: number[]; inputs: string[]; outputs: string[] }): boolean {
@@ -14,17 +15,22 @@ export function runsKafkaWorker(plan: LogicalPlan, stage: { nodes: number[]; inp
 }
 
 /**
- * What each sink of a streaming job guarantees after a failure: Kafka sinks
- * commit with their task's checkpoint, and file sinks publish what a
- * committed checkpoint covers and repair their target on restart (both: the
- * pipeline's guarantee, exactly-once by default); print cannot take back what
- * it wrote, so records since the last checkpoint may be printed again
- * (at-least-once). Empty for batch jobs, which rerun from their input.
+ * What each sink of a streaming job guarantees after a failure, from its
+ * connector's definition: sinks that take part in checkpoints (Kafka sinks
+ * commit with their task's checkpoint, file sinks publish what a committed
+ * checkpoint covers, mysql.insert commits the XA transaction a checkpoint
+ * prepared) get the pipeline's guarantee, exactly-once by default; sinks
+ * whose writes are idempotent overwrites (mysql.upsert, redis.set/hset)
+ * write replayed records again with the same values, so their end state is
+ * exactly-once; others (print) cannot take back what they wrote, so records
+ * since the last checkpoint may be written again (at-least-once). Empty for
+ * batch jobs, which rerun from their input.
  */
-export function sinkGuarantees(plan: LogicalPlan): Array<{ sink: string; guarantee: 'exactly-once' | 'at-least-once' }> {
+export function sinkGuarantees(plan: LogicalPlan): Array<{ sink: string; guarantee: 'exactly-once' | 'at-least-once' | 'idempotent (end state exactly-once)' }> {
   if (plan.mode !== 'streaming') return [];
-  return plan.nodes.filter((n) => n.kind === 'sink').map((n) => ({
-    sink: n.label,
-    guarantee: n.kind === 'sink' && (n.spec.connector === 'kafka' || n.spec.connector === 'file') ? plan.guarantee : 'at-least-once',
-  }));
+  return plan.nodes.flatMap((n) => {
+    if (n.kind !== 'sink') return [];
+    const kind = connectorDefinition(n.spec.connector)?.sinkGuarantee?.[n.spec.connector];
+    return [{ sink: n.label, guarantee: kind === 'checkpointed' ? plan.guarantee : kind === 'idempotent' ? 'idempotent (end state exactly-once)' as const : 'at-least-once' as const }];
+  });
 }

@@ -25,7 +25,9 @@ export interface SourceContext {
   /**
    * `file.csv`: each column's type from the record type the compiler saw
    * ('string' | 'number' | 'boolean' | 'bigint', '?' when optional; '*' for
-   * unnamed columns); undefined when the type was not known.
+   * unnamed columns); undefined when the type was not known. Database
+   * sources (mysql.table, mysql.cdc): the same for their rows, with also
+   * 'date', 'bytes' and 'json' (compiler/phases/3-analyze/row-types.ts).
    */
   readonly columnTypes?: Readonly<Record<string, string>>;
   readonly subtask: number;
@@ -77,6 +79,10 @@ export interface SinkContext {
   /** Parallelism of the sink node (print uses it for the `n>` prefix). */
   readonly parallelism: number;
   readonly log: Logger;
+  /** Which run of the sink this is when a job runs it more than once (a stage worker's task: `task-<i>`); names what it leaves on servers (XA transactions). */
+  readonly instance?: string;
+  /** Reports a record the sink's server rejected (a constraint, a value of the wrong type), with the server's message; throws under --fail-fast. */
+  deadLetter?(record: DeadLetter): void;
 }
 
 /** A sink: `write` is synchronous and buffers; `flush` and `close` make the data durable. */
@@ -117,6 +123,15 @@ export interface SinkConnector {
  * closed by the runner when the job ends so the process can exit.
  */
 export const processResources = new Set<() => Promise<void>>();
+
+/**
+ * Servers other than Kafka that connectors cannot reach right now (a
+ * database down, its connection being retried), by server: since when and
+ * why. A connector adds its server when an operation fails for a lost
+ * connection and removes it when one succeeds again; a stage worker's
+ * /healthz reports a server unreachable for longer than its grace period.
+ */
+export const unreachableServers = new Map<string, { since: number; reason: string }>();
 
 /** Closes every registered process resource. */
 export async function closeProcessResources(): Promise<void> {

@@ -10,8 +10,9 @@
  * worker are removed. /healthz answers 200
  * while the worker can make progress and 503 (with the reason) when it
  * cannot: its consumer stopped, it has not been in its consumer group (no
- * successful heartbeat) for longer than the grace period, or its checkpoints
- * keep failing. Port from --metrics-port or PIPEC_METRICS_PORT; off when
+ * successful heartbeat) for longer than the grace period, its checkpoints
+ * keep failing, or a database its connectors use has been unreachable for
+ * longer than the grace period (connectors' unreachableServers). Port from --metrics-port or PIPEC_METRICS_PORT; off when
  * neither is set.
  */
 import type http from 'node:http';
@@ -19,9 +20,19 @@ import client from 'prom-client';
 import type { Logger } from '../log.ts';
 import { serveMetrics } from '../metrics-endpoint.ts';
 import { UserMetrics } from '../user-metrics.ts';
+import { unreachableServers } from '../connectors/types.ts';
 
 /** How long a worker may be out of its group (starting, rebalancing, broker unreachable) before /healthz says 503. */
 export const HEALTH_GRACE_MS = Number(process.env.PIPEC_HEALTH_GRACE_MS ?? 30_000);
+
+/** A database (or other server a connector uses) that has been unreachable for longer than the grace period, as a /healthz reason. */
+function unreachableServerProblem(): string | null {
+  for (const [server, { since, reason }] of unreachableServers) {
+    const down = Date.now() - since;
+    if (down > HEALTH_GRACE_MS) return `${server} unreachable for ${Math.round(down / 1000)} s: ${reason}`;
+  }
+  return null;
+}
 
 /** The worker's metrics. */
 export class WorkerMetrics {
@@ -75,7 +86,7 @@ export class WorkerMetrics {
 
   /** Serves /metrics and /healthz on `port`. */
   listen(port: number, log: Logger): void {
-    this.server = serveMetrics(this.registry, () => this.health(), port, log);
+    this.server = serveMetrics(this.registry, () => unreachableServerProblem() ?? this.health(), port, log);
   }
 
   close(): void { this.server?.close(); }

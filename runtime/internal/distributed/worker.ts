@@ -200,14 +200,15 @@ class Task {
       return;
     }
     let applied = { entries: 0, timers: 0, dropped: 0 };
-    const job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutput, {
+    const job = new LocalJob(graph, [{ ...stage, parallelism: 1 }], manifest, log, worker.deadLetterOutputOf(this), {
       trackState: true,
       onCreated: () => {
         applied = restored.applyTo(job.runtimes[stage.id][0], manifest, manifest.stages[stage.id].nodes);
         job.initializeSinks(meta?.sinks ?? {});
       },
       // Tasks of a stage run apart (other LocalJobs, other processes): a file sink of task i > 0 writes `<file>.task-<i>`.
-      sinkContext: (ctx) => {
+      sinkContext: (base) => {
+        const ctx = { ...base, instance: `task-${this.index}` };
         const node = graph.nodes[ctx.nodeId];
         if (this.index === 0 || node.kind !== 'sink' || node.spec.connector !== 'file') return ctx;
         return { ...ctx, options: { ...ctx.options, path: `${ctx.options.path as string}.task-${this.index}` } };
@@ -568,8 +569,14 @@ export class StageWorker {
     };
   }
 
+  /** The dead-letter output of one task: what its sinks reject outside a record's delivery (while they flush) joins its output too. */
+  deadLetterOutputOf(task: Task): DeadLetterOutput {
+    const { deadLetters } = this;
+    return { get count() { return deadLetters.count; }, get file() { return deadLetters.file; }, write: (nodeId, record) => this.sendDeadLetter(nodeId, record, task) };
+  }
+
   /** Writes a dead letter to the file (throws under --fail-fast) and adds it to the output of the task or the worker. */
-  private sendDeadLetter(nodeId: number, record: DeadLetterRecord): void {
+  private sendDeadLetter(nodeId: number, record: DeadLetterRecord, task: Task | null = this.currentTask): void {
     this.deadLetters.write(nodeId, record);
     this.metrics.deadLetters.inc();
     const source = this.currentRecord;
@@ -589,7 +596,7 @@ export class StageWorker {
       out.headers = { ...out.headers, 'pipec-truncated': String(value.length) };
       out.value = value.subarray(0, Math.max(0, MAX_RECORD_BYTES - recordBytes({ ...out, value: null }) - 1024));
     }
-    (this.currentTask?.outgoing ?? this.sourceTaskOutput).push(out);
+    (task?.outgoing ?? this.sourceTaskOutput).push(out);
   }
 
   /**

@@ -626,7 +626,10 @@ export class LocalJob {
       sink: (nodeId, create): SinkWriter => {
         let connector = this.sinks.get(nodeId);
         if (!connector) {
-          const base: SinkContext = { pipeline: graph.name, nodeId, options: optionsOf(nodeId), parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log };
+          const base: SinkContext = {
+            pipeline: graph.name, nodeId, options: optionsOf(nodeId), parallelism: graph.nodes[nodeId].parallelism ?? stage.parallelism, log: this.log,
+            deadLetter: (record) => { this.count(nodeId, 'rejectedRecords'); this.deadLetters.write(nodeId, record); },
+          };
           const ctx = this.options.sinkContext?.(base) ?? base;
           connector = this.options.createSink?.(nodeId, ctx) ?? create(ctx);
           this.sinks.set(nodeId, connector);

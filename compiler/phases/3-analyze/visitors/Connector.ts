@@ -1,4 +1,4 @@
-/** Sources and sinks: a connector no definition serves, or one whose runtime is not in this release, is refused (PC1900); its own checks run on its options. */
+/** Sources and sinks: a connector no definition serves, or one whose runtime is not in this release, is refused (PC1900); its own checks run on its options (PC1900, or PC1160 for an invalid option). */
 import { diagnostics, NO_LOCATION } from '../../../diagnostics/index.ts';
 import { locationOfNode } from '../../../diagnostics/location.ts';
 import { CONNECTORS, connectorDefinition } from '../../../../runtime/internal/connectors/registry.ts';
@@ -19,7 +19,7 @@ export const Connector: Visitor<'source' | 'sink'> = ({ node, call }, ctx) => {
     }));
     return;
   }
-  for (const problem of definition.validate?.(node.spec.options, node.kind === 'source' ? 'source' : 'sink') ?? []) {
-    ctx.report(diagnostics.notSupportedYet(where, problem));
+  for (const problem of definition.validate?.(node.spec.options, node.kind === 'source' ? 'source' : 'sink', connector) ?? []) {
+    ctx.report(problem.invalid ? diagnostics.invalidConnectorOption(where, problem) : diagnostics.notSupportedYet(where, problem));
   }
 };

@@ -7,5 +7,6 @@ export const fileConnector: ConnectorDefinition = {
   sources: { 'file.lines': 'FileLinesSource', 'file.csv': 'FileCsvSource', 'file.jsonl': 'FileJsonlSource' },
   sinks: { 'file.lines': 'FileLinesSink', 'file.csv': 'FileCsvSink', 'file.jsonl': 'FileJsonlSink' },
   singleTaskSource: true,
+  sinkGuarantee: { 'file.lines': 'checkpointed', 'file.csv': 'checkpointed', 'file.jsonl': 'checkpointed' },
   describe: (o) => String(o.path ?? ''),
 };

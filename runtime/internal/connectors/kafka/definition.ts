@@ -7,6 +7,7 @@ export const kafkaConnector: ConnectorDefinition = {
   sources: { kafka: 'KafkaSource' },
   sinks: { kafka: 'KafkaSink' },
   needs: { env: ['PIPEC_KAFKA_BROKERS'] },
+  sinkGuarantee: { kafka: 'checkpointed' },
   describe: (o) => String(o.topic ?? ''),
   validate: (o) => (typeof o.startFrom === 'object' && o.startFrom !== null
     ? [{ feature: 'kafka.source startFrom: { timestamp }', hint: "Use startFrom: 'earliest' or 'latest' for now." }]
