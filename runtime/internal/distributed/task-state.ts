@@ -5,10 +5,10 @@
  *
  * - A checkpoint writes what changed since the previous one as one **delta**:
  *   the touched keyed-state entries (deleted ones as undefined) and the added
- *   or removed timers of every operator, in columns, serialized together and
- *   cut into fragments of at most FRAGMENT_BYTES (a few Kafka records however
+ *   or removed timers of every operator, in columns, in parts of at most about
+ *   FRAGMENT_BYTES, each serialized on its own (a few Kafka records however
  *   many keys changed, so the cost of a checkpoint is the bytes of what
- *   changed, not a record per key).
+ *   changed, not a record per key, and no state is serialized in one piece).
  * - When the deltas written since the last full state outgrow the state
  *   itself (MATERIALIZE_RATIO), a checkpoint writes a **full** state instead,
  *   and tombstones for every earlier delta and full, so compaction drops them
@@ -21,9 +21,9 @@
  * Fragment keys are `d|f ␀ epoch ␀ checkpoint ␀ writer ␀ i ␀ n`: the epoch
  * counts full states, the writer is a random id per task incarnation (so two
  * writers of one partition under at-least-once never mix fragments), i of n
- * fragments. A restore reads the partition in offset order: a complete full
- * state replaces what came before, a delta is applied on top, a torn blob is
- * ignored. Records of the earlier format (one record per entry, `s ␀ uid ␀
+ * parts. A restore reads the partition in offset order: a complete full
+ * state replaces what came before, a complete delta is applied on top, a
+ * torn blob is ignored. Records of the earlier format (one record per entry, `s ␀ uid ␀
  * table ␀ key` and `t ␀ uid ␀ domain ␀ id`) are read too.
  *
  * Values are written with V8's structured serialization (node:v8), which
@@ -65,8 +65,10 @@ export interface TaskMeta {
 
 export const META_KEY = 'meta';
 
-/** The largest fragment of a delta or full state (the broker's default record limit is 1 MB). */
+/** The largest part of a delta or full state (the broker's default record limit is 1 MB). */
 export const FRAGMENT_BYTES = 512 * 1024;
+/** Entries of one table (or timer domain) that go into a part together at most. */
+const SLICE_ENTRIES = 4096;
 
 /** A full state is written once the deltas since the last one hold this many times the entries the state has ... */
 export const MATERIALIZE_RATIO = 2;
@@ -200,13 +202,56 @@ export function isFullState(key: string): boolean {
   return key[0] === 'f' && key[1] === SEP;
 }
 
-/** A blob as changelog records: fragments of at most FRAGMENT_BYTES under `<id> ␀ i ␀ n`. */
+/**
+ * A blob as changelog records: parts of at most about FRAGMENT_BYTES under
+ * `<id> ␀ i ␀ n`, each one a StateBlob of its own (a slice of the entries),
+ * serialized apart, so no state is ever serialized in one piece and a reader
+ * decodes one part at a time. The first part carries `live` and
+ * `deltaEntries`.
+ */
 function fragments(id: string, blob: StateBlob): ChangelogRecord[] {
-  const bytes = v8.serialize(blob);
-  const n = Math.max(1, Math.ceil(bytes.length / FRAGMENT_BYTES));
-  const records: ChangelogRecord[] = [];
-  for (let i = 0; i < n; i++) records.push({ key: `${id}${SEP}${i}${SEP}${n}`, value: bytes.subarray(i * FRAGMENT_BYTES, (i + 1) * FRAGMENT_BYTES) });
-  return records;
+  // The entries as slices of at most SLICE_ENTRIES (one operator's table or timer domain each), packed into parts in order.
+  const slices: Array<{ columns: OperatorColumns; entries: number }> = [];
+  for (const op of blob.operators) {
+    for (const [name, keys, values] of op.tables) {
+      for (let from = 0; from < keys.length; from += SLICE_ENTRIES) {
+        const to = Math.min(keys.length, from + SLICE_ENTRIES);
+        slices.push({ columns: { uid: op.uid, tables: [[name, keys.slice(from, to), values.slice(from, to)]], timers: [] }, entries: to - from });
+      }
+    }
+    for (const [domain, keys, timestamps, live] of op.timers) {
+      for (let from = 0; from < keys.length; from += SLICE_ENTRIES) {
+        const to = Math.min(keys.length, from + SLICE_ENTRIES);
+        slices.push({ columns: { uid: op.uid, tables: [], timers: [[domain, keys.slice(from, to), timestamps.slice(from, to), live.slice(from, to)]] }, entries: to - from });
+      }
+    }
+  }
+  const parts: Buffer[] = [];
+  const head = { live: blob.live, deltaEntries: blob.deltaEntries };
+  // Entries per part, learnt from the parts written so far (bytes per entry).
+  let budget = SLICE_ENTRIES;
+  const write = (group: Array<{ columns: OperatorColumns; entries: number }>): void => {
+    const bytes = v8.serialize({ v: 2, operators: group.map((g) => g.columns), ...(parts.length === 0 ? head : {}) } satisfies StateBlob);
+    const entries = group.reduce((n, g) => n + g.entries, 0);
+    if (bytes.length > FRAGMENT_BYTES && group.length > 1) {
+      const mid = group.length >> 1;
+      write(group.slice(0, mid));
+      write(group.slice(mid));
+      return;
+    }
+    // One slice over the limit (large values) goes as it is: the producer sends a record up to the broker's limit alone.
+    parts.push(bytes);
+    budget = Math.max(1, Math.floor(entries * (FRAGMENT_BYTES * 0.8) / Math.max(1, bytes.length)));
+  };
+  let group: typeof slices = [];
+  let entries = 0;
+  for (const slice of slices) {
+    if (group.length && entries + slice.entries > budget) { write(group); group = []; entries = 0; }
+    group.push(slice);
+    entries += slice.entries;
+  }
+  if (group.length || parts.length === 0) write(group);
+  return parts.map((value, i) => ({ key: `${id}${SEP}${i}${SEP}${parts.length}`, value }));
 }
 
 /** What a meta record holds of an instance's runtime at a cut: its watermarks and idleness, and its watermark generators (none for a task without a job). */
@@ -235,7 +280,7 @@ function legacyKey(id: string): unknown {
 export class RestoredState {
   private readonly operators = new Map<string, RestoredOperator>();
   private metaBytes: Buffer | null = null;
-  /** Fragments of blobs not yet complete, by blob id. */
+  /** Parts of blobs not yet complete, by blob id. */
   private readonly pending = new Map<string, Buffer[]>();
   /** Changelog records read (for logs). */
   records = 0;
@@ -254,6 +299,13 @@ export class RestoredState {
     if ((kind === 's' || kind === 't') && key[1] === SEP) { this.legacy(key, value); return; }
   }
 
+  /**
+   * One part of a delta or full state. The parts of a blob are kept (as
+   * bytes) until its last one, then decoded and applied one at a time: a full
+   * state replaces the state, a delta applies on top. A blob missing parts
+   * (torn by a crash under at-least-once, before its meta record) is ignored,
+   * so the state stays the one its positions belong to.
+   */
   private fragment(key: string, value: Buffer | null): void {
     if (value === null || value.length === 0) { this.liveKeys.delete(key); return; }
     const parts = key.split(SEP);
@@ -261,24 +313,27 @@ export class RestoredState {
     const id = parts.slice(0, 4).join(SEP);
     let received = this.pending.get(id);
     if (i === 0) { received = []; this.pending.set(id, received); }
-    // A fragment out of turn belongs to a blob torn by a crash (at-least-once): that blob is ignored.
+    // A part out of turn belongs to a blob torn by a crash (at-least-once): that blob is ignored.
     if (!received || received.length !== i) { this.pending.delete(id); return; }
     received.push(value);
     if (received.length < n) return;
     this.pending.delete(id);
-    const blob = v8.deserialize(n === 1 ? received[0] : Buffer.concat(received)) as StateBlob;
-    const keys = Array.from({ length: n }, (_, f) => `${id}${SEP}${f}${SEP}${n}`);
-    if (parts[0] === 'f') {
-      this.operators.clear();
-      this.liveKeys.clear();
+    const full = parts[0] === 'f';
+    if (full) { this.operators.clear(); this.liveKeys.clear(); }
+    received.forEach((bytes, p) => this.applyPart(v8.deserialize(bytes) as StateBlob, p === 0, full, Number(parts[1])));
+    for (let f = 0; f < n; f++) this.liveKeys.add(`${id}${SEP}${f}${SEP}${n}`);
+  }
+
+  /** Applies one part of a blob (the first part of a full state sets the materialization bookkeeping). */
+  private applyPart(blob: StateBlob, first: boolean, full: boolean, epoch: number): void {
+    if (full && first) {
       for (const k of blob.live ?? []) this.liveKeys.add(k);
-      this.epoch = Number(parts[1]);
+      this.epoch = epoch;
       this.deltaEntries = blob.deltaEntries ?? 0;
-    } else {
-      this.epoch = Math.max(this.epoch, Number(parts[1]));
+    } else if (!full) {
+      this.epoch = Math.max(this.epoch, epoch);
       this.deltaEntries += entryCount(blob.operators);
     }
-    for (const k of keys) this.liveKeys.add(k);
     for (const op of blob.operators) this.apply(op);
   }
 
