@@ -13,6 +13,7 @@ import { joinsBench } from './joins/index.ts';
 import { asyncBench } from './async/index.ts';
 import { peersBench } from './peers/index.ts';
 import { mysqlBench } from './mysql/index.ts';
+import { startupBench } from './startup/index.ts';
 
 type Bench = (o: { records: number; rounds: number }) => Promise<void>;
 
@@ -28,6 +29,7 @@ const benches: Record<string, { run: Bench; records: number; rounds: number }> =
   async: { run: asyncBench, records: 200_000, rounds: 3 },
   peers: { run: peersBench, records: 1_000_000, rounds: 3 },
   mysql: { run: mysqlBench, records: 200_000, rounds: 3 },
+  startup: { run: startupBench, records: 0, rounds: 7 },
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { records: { type: 'string' }, rounds: { type: 'string' } } });

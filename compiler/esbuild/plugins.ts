@@ -62,7 +62,7 @@ export const REQUIRE_BANNER = "import { createRequire as __pipecCreateRequire } 
 const OPTIONAL_PACKAGES: ReadonlyArray<{ name: string; usedBy: (manifest: Manifest) => boolean; stub: string }> = [
   {
     name: 'ioredis',
-    usedBy: (m) => m.checkpoint?.store === 'redis' || m.stages.some((s) => s.connectors.includes('redis')),
+    usedBy: (m) => m.checkpoint?.store === 'redis' || m.stages.some((s) => s.connectors.some((c) => c === 'redis' || c.startsWith('redis.'))),
     stub: `throw new Error('ioredis is not in this bundle: the pipeline it was built from uses no Redis (rebuild with pipec build)');`,
   },
   {
